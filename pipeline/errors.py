@@ -1,0 +1,34 @@
+"""Named errors: every failure a user can cause says what, where and what to do."""
+
+from __future__ import annotations
+
+
+class StackmineError(Exception):
+    """Base of every error stackmine raises on purpose; the CLI prints it without a traceback."""
+
+
+class DumpError(StackmineError):
+    """A dump file cannot be read: malformed, truncated, not a dump, bad encoding, unsafe XML.
+
+    Carries the file and line so the message can say exactly where to look.
+    """
+
+    def __init__(self, path: str, line: int | None, problem: str, hint: str = "") -> None:
+        self.path = path
+        self.line = line
+        self.problem = problem
+        self.hint = hint
+        where = f"{path}, line {line}" if line else path
+        text = f"{where}: {problem}"
+        if hint:
+            text += f"\n  What to do: {hint}"
+        text += "\n  The database was not changed."
+        super().__init__(text)
+
+
+class DatabaseBusy(StackmineError):
+    """Another stackmine process holds the database for writing."""
+
+
+class ChecksumMismatch(StackmineError):
+    """A downloaded or given file does not match its published SHA-256."""

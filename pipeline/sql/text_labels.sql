@@ -1,0 +1,30 @@
+-- Tables of pipeline/text.py and pipeline/classify.py. One row per question (post_type_id = 1).
+
+CREATE TABLE IF NOT EXISTS question_text (
+    site          VARCHAR NOT NULL,
+    dump_id       VARCHAR NOT NULL,
+    post_id       BIGINT NOT NULL,
+    creation_date TIMESTAMP NOT NULL,
+    title         VARCHAR NOT NULL,
+    prose         VARCHAR NOT NULL,   -- body without code, tags stripped, entities decoded
+    code          VARCHAR NOT NULL,   -- <pre> blocks joined by blank lines (tracebacks live here)
+    inline_code   VARCHAR[] NOT NULL, -- <code> outside <pre>
+    links         VARCHAR[] NOT NULL, -- href targets
+    tags          VARCHAR[] NOT NULL,
+    text_version  VARCHAR NOT NULL,
+    PRIMARY KEY (site, post_id)
+);
+
+CREATE TABLE IF NOT EXISTS question_labels (
+    site               VARCHAR NOT NULL,
+    dump_id            VARCHAR NOT NULL,
+    post_id            BIGINT NOT NULL,
+    platforms          VARCHAR[] NOT NULL, -- codebook labels, sorted; empty = not a notebook question
+    notebook           BOOLEAN NOT NULL,   -- len(platforms) > 0
+    ml                 BOOLEAN NOT NULL,
+    stage              VARCHAR NOT NULL,   -- one of the 15 codebook stages, or 'none' when ml is false
+    stage2             VARCHAR,            -- optional secondary stage
+    evidence           JSON NOT NULL,      -- {"platforms": {"jupyter": ["tag:jupyter-notebook", ...]}, "ml": [...], "stage": {...}}
+    classifier_version VARCHAR NOT NULL,
+    PRIMARY KEY (site, post_id)
+);
