@@ -32,3 +32,7 @@ class DatabaseBusy(StackmineError):
 
 class ChecksumMismatch(StackmineError):
     """A downloaded or given file does not match its published SHA-256."""
+
+
+class DownloadError(StackmineError):
+    """A download stopped or was refused; transient ones resume from the partial file on retry."""
