@@ -1,0 +1,82 @@
+"""A real HTTP file server on 127.0.0.1 with Range support, for the acquisition tests.
+
+It serves a folder like an archive.org mirror (`BASE/<site>.7z`), answers `Range: bytes=N-`
+with 206, records every request, and can drop the connection half-way through a file the first
+time it is asked for it — the failure `pipeline.acquire` must resume from.
+"""
+
+from __future__ import annotations
+
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+class RangeServer:
+    """Start with `start()`, stop with `stop()`; `requests` lists (path, Range header or None)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.requests: list[tuple[str, str | None]] = []
+        self.drop_once: set[str] = set()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> "RangeServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+    def _handler(self) -> type[SimpleHTTPRequestHandler]:
+        server = self
+
+        class Handler(SimpleHTTPRequestHandler):
+            def __init__(self, *args, **kwargs) -> None:
+                super().__init__(*args, directory=str(server.root), **kwargs)
+
+            def log_message(self, format: str, *args) -> None:  # keep test output quiet
+                pass
+
+            def do_GET(self) -> None:
+                name = self.path.lstrip("/")
+                server.requests.append((name, self.headers.get("Range")))
+                target = server.root / name
+                if not target.is_file():
+                    self.send_error(404)
+                    return
+                data = target.read_bytes()
+                start = _range_start(self.headers.get("Range"))
+                if start >= len(data) and start:
+                    self.send_error(416)
+                    return
+                body = data[start:]
+                self.send_response(206 if start else 200)
+                if start:
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Accept-Ranges", "bytes")
+                self.end_headers()
+                if name in server.drop_once:
+                    server.drop_once.discard(name)
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                self.wfile.write(body)
+
+        return Handler
+
+
+def _range_start(header: str | None) -> int:
+    if not header or not header.startswith("bytes="):
+        return 0
+    return int(header[len("bytes="):].split("-")[0] or 0)
