@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from pipeline import tabular
 from pipeline.errors import StackmineError
 
 # queries/ sits beside pipeline/ in the repository (SQL for people, not package data).
@@ -166,47 +167,16 @@ def run_query(con: duckdb.DuckDBPyConnection, query: Query, params: dict[str, st
 
 FORMATS = ("table", "csv", "json", "parquet")
 
+_RENDERERS = {
+    "table": tabular.text_bytes,
+    "csv": tabular.csv_bytes,
+    "json": tabular.json_bytes,
+    "parquet": tabular.parquet_bytes,
+}
+
 
 def render(table: pa.Table, fmt: str) -> bytes:
     """Bytes of `table` in `fmt` (one of FORMATS); the same table always gives the same bytes."""
-    if fmt == "parquet":
-        import io
-
-        import pyarrow.parquet as pq
-
-        sink = io.BytesIO()
-        pq.write_table(table, sink)
-        return sink.getvalue()
-    if fmt == "csv":
-        import io
-
-        import pyarrow.csv as pcsv
-
-        sink = io.BytesIO()
-        pcsv.write_csv(_flatten_lists(table), sink)
-        return sink.getvalue()
-    if fmt == "json":
-        import json
-
-        return (json.dumps(table.to_pylist(), default=str, ensure_ascii=False, indent=1) + "\n").encode()
-    if fmt == "table":
-        frame = table.to_pandas()
-        text = frame.to_string(index=False, max_colwidth=60) if len(frame) else "(no rows)"
-        return (text + f"\n({table.num_rows} rows)\n").encode()
-    raise QueryError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-
-
-def _flatten_lists(table: pa.Table) -> pa.Table:
-    """CSV has no lists: join list columns with ';' (the codebook's separator for platforms)."""
-    import pyarrow.compute as pc
-
-    columns = []
-    for column in table.columns:
-        if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
-            column = pa.chunked_array(
-                [pa.array([None if v is None else ";".join(map(str, v)) for v in column.to_pylist()], pa.string())]
-            )
-        elif pa.types.is_struct(column.type) or pa.types.is_map(column.type):
-            column = pc.cast(pa.array([None if v is None else str(v) for v in column.to_pylist()]), pa.string())
-        columns.append(column)
-    return pa.table(columns, names=table.column_names)
+    if fmt not in _RENDERERS:
+        raise QueryError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    return _RENDERERS[fmt](table)

@@ -1,0 +1,121 @@
+"""DATASHEET.md for an export, after Gebru et al., "Datasheets for Datasets" (CACM 64(12), 2021).
+
+The facts (sources, checksums, counts, classifier quality) are read from the database and the
+export itself at export time, never typed by hand, so the datasheet cannot drift from the data.
+The prose around them lives in `pipeline/templates/DATASHEET.md.j2`. Nothing time-dependent is
+written: the same export of the same database gives the same datasheet.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from importlib import resources
+from typing import TYPE_CHECKING
+
+import duckdb
+import jinja2
+import pyarrow as pa
+
+from pipeline import attribution
+from pipeline.db import read_sql
+
+if TYPE_CHECKING:
+    from pipeline.export import ExportOptions
+
+TEMPLATE = "DATASHEET.md.j2"
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything the datasheet states, gathered once so the report can show the same numbers."""
+
+    name: str
+    variant: str
+    selection: str
+    rows: int
+    sites: list[tuple[str, int]]
+    years: tuple[int, int] | None
+    platforms: list[tuple[str, int]]
+    stages: list[tuple[str, int]]
+    licenses: list[tuple[str, str, int]]
+    dumps: list[dict]
+    classifier_versions: list[str]
+    metrics: list[dict]
+    topic_models: list[str]
+    files: dict[str, str]
+    sample_rows: int
+    sample_seed: int | None
+    license_rules: str
+
+
+def gather(
+    con: duckdb.DuckDBPyConnection, table: pa.Table, options: ExportOptions, files: dict[str, str], sample_rows: int
+) -> Facts:
+    """Collect the datasheet's facts for an export table (already pseudonymised or not)."""
+    rows = table.to_pylist()
+    sites = sorted(Counter(r["site"] for r in rows).items())
+    years = [r["creation_date"].year for r in rows]
+    return Facts(
+        name=options.name,
+        variant="pseudonymised" if options.pseudonymise else "attributed",
+        selection=options.selection.describe(),
+        rows=len(rows),
+        sites=sites,
+        years=(min(years), max(years)) if years else None,
+        platforms=_count(p for r in rows for p in (r["platforms"] or ["none"])),
+        stages=_count(r["stage"] for r in rows),
+        licenses=sorted(Counter((r["license"], r["license_source"]) for r in rows).items()),
+        dumps=dump_provenance(con, [s for s, _ in sites]),
+        classifier_versions=sorted({r["classifier_version"] for r in rows}),
+        metrics=classifier_metrics(con, sorted({r["classifier_version"] for r in rows})),
+        topic_models=sorted({r["topic_model_id"] for r in rows if r.get("topic_model_id")}),
+        files=files,
+        sample_rows=sample_rows,
+        sample_seed=options.seed if options.sample else None,
+        license_rules=f"pipeline/rules/{attribution.LICENSE_RULES}",
+    )
+
+
+def _count(values) -> list[tuple[str, int]]:
+    return sorted(Counter(values).items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def dump_provenance(con: duckdb.DuckDBPyConnection, sites: list[str]) -> list[dict]:
+    """One row per dump file of the given sites: dump id, source, SHA-256, rows, pipeline version."""
+    if not sites:
+        return []
+    cursor = con.execute(read_sql("export_dumps.sql"), [sites])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def classifier_metrics(con: duckdb.DuckDBPyConnection, versions: list[str]) -> list[dict]:
+    """Measured precision/recall of these classifier versions, as `stackmine evaluate` stored them.
+
+    Returns an empty list when no evaluation was stored; the datasheet then says so plainly
+    rather than quoting numbers from elsewhere.
+    """
+    present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+    if "evaluations" not in present or not versions:
+        return []
+    cursor = con.execute(read_sql("export_metrics.sql"), [versions])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def render(facts: Facts) -> str:
+    """The DATASHEET.md text for `facts`."""
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(_load_template),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    return env.get_template(TEMPLATE).render(f=facts)
+
+
+def _load_template(name: str) -> str:
+    return (resources.files("pipeline") / "templates" / name).read_text(encoding="utf-8")
