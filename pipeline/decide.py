@@ -1,0 +1,119 @@
+"""Hits → labels: the combination rules of each family, written once and documented in the YAML.
+
+Every decision returns the hits behind it, so `question_labels.evidence` shows exactly why a
+question got its labels (e.g. "tags:jupyter-notebook", "code:<ipython-input-3", "title:epochs").
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from pipeline.lexicon import Hit, Rules
+
+PLATFORMS = ("jupyter", "colab", "kaggle", "databricks", "vscode", "sagemaker", "other")
+
+
+@dataclass(frozen=True)
+class Labels:
+    """One question's labels in codebook terms, with the evidence behind each."""
+
+    platforms: list[str]
+    ml: bool
+    stage: str
+    stage2: str | None
+    evidence: dict
+
+
+def evidence_term(hit: Hit) -> str:
+    """How a hit is shown to a researcher: place, colon, term."""
+    return f"{hit.place}:{hit.term}"
+
+
+def decide(hits: list[Hit], rules: Rules) -> Labels:
+    """Labels of one question from all its hits."""
+    platforms, plat_evidence = decide_platforms([h for h in hits if h.family == "platforms"], rules)
+    ml, ml_evidence = decide_ml([h for h in hits if h.family == "ml"], rules)
+    if ml:
+        shape = [h for h in hits if h.family == "shape"]
+        stage, stage2, stage_evidence = decide_stage([h for h in hits if h.family == "stages"], rules, shape)
+    else:
+        stage, stage2, stage_evidence = "none", None, {}
+    evidence = {"platforms": plat_evidence, "ml": ml_evidence, "stage": stage_evidence}
+    return Labels(platforms, ml, stage, stage2, evidence)
+
+
+def decide_platforms(hits: list[Hit], rules: Rules) -> tuple[list[str], dict[str, list[str]]]:
+    """Strong evidence labels a platform; weak only when no other platform is strong; kernel
+    evidence goes to the hosted platforms found, else to jupyter; VS Code needs a notebook in view.
+    """
+    hosted = set(rules.raw["platforms"]["hosted"])
+    by: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for hit in hits:
+        by[hit.strength][hit.label].append(evidence_term(hit))
+    strong = set(by["strong"]) - {"vscode"}
+    chosen = set(strong)
+    for label in by["weak"]:
+        if not (strong - {label}):
+            chosen.add(label)
+    kernel = by["kernel"]["kernel"]
+    evidence: dict[str, list[str]] = {p: list(by["strong"].get(p, [])) + list(by["weak"].get(p, [])) for p in chosen}
+    if kernel:
+        targets = (chosen & hosted) or {"jupyter"}
+        for target in targets:
+            evidence.setdefault(target, []).extend(kernel)
+        chosen |= targets
+    vscode_terms = by["vscode"]["vscode"] + by["strong"].get("vscode", [])
+    if vscode_terms and (kernel or "jupyter" in chosen or by["strong"].get("vscode")):
+        chosen.add("vscode")
+        evidence["vscode"] = vscode_terms
+    labels = [p for p in PLATFORMS if p in chosen]
+    return labels, {p: sorted(set(evidence[p])) for p in labels}
+
+
+def decide_ml(hits: list[Hit], rules: Rules) -> tuple[bool, list[str]]:
+    """Sum of weights of distinct terms (strong 2, weak 1) against the family's threshold."""
+    spec = rules.raw["ml"]
+    weights = {"strong": 2, "weak": 1}
+    seen: dict[str, int] = {}
+    for hit in hits:
+        term = hit.term.lower()
+        seen[term] = max(seen.get(term, 0), weights[hit.strength])
+    score = sum(seen.values())
+    return score >= spec["threshold"], sorted({evidence_term(h) for h in hits})
+
+
+def decide_stage(hits: list[Hit], rules: Rules, shape: list[Hit] = ()) -> tuple[str, str | None, dict]:
+    """Highest weighted score wins; the runner-up is secondary when close enough.
+
+    `shape` hits (e.g. "no code") add to the stages the rule file names for them.
+    """
+    spec = rules.raw["stages"]
+    factors = spec["factors"]
+    weights = {"strong": 2, "weak": 1}
+    best: dict[tuple[str, str], float] = {}
+    terms: dict[str, list[str]] = defaultdict(list)
+    hits = [h for h in hits if h.place not in spec["ignore_places"]]
+    for label, bonus in spec["shape"].items():
+        hits += [h._replace(label=label) for h in shape if h.label == bonus["when"]]
+    for hit in hits:
+        value = weights[hit.strength] * factors[hit.place]
+        key = (hit.label, hit.term.lower())
+        best[key] = max(best.get(key, 0.0), value)
+        terms[hit.label].append(evidence_term(hit))
+    scores: dict[str, float] = defaultdict(float)
+    for (label, _term), value in best.items():
+        scores[label] += value
+    if not scores:
+        return spec["default"], None, {"default": [spec["default"]]}
+    order = {stage: i for i, stage in enumerate(spec["order"])}
+    ranked = sorted(scores, key=lambda s: (-scores[s], order[s]))
+    primary = ranked[0]
+    stage2 = None
+    if len(ranked) > 1:
+        runner = ranked[1]
+        if scores[runner] >= spec["secondary_ratio"] * scores[primary] and scores[runner] >= spec["secondary_min"]:
+            stage2 = runner
+    evidence = {s: sorted(set(terms[s])) for s in ranked[:3]}
+    evidence["scores"] = {s: round(scores[s], 2) for s in ranked[:3]}
+    return primary, stage2, evidence
