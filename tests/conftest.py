@@ -33,3 +33,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def shared_data() -> Path:
     """../shared/data; tests using it must also be marked `shared`."""
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def sample_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A DuckDB file holding data/sample, built once per session by the real `ingest`; closed.
+
+    Read it (read_only=True) or take `sample_db_copy` to change it; never write to this one.
+    """
+    from pipeline.db import connect
+    from pipeline.ingest import ingest
+
+    path = tmp_path_factory.mktemp("sample_db") / "sample.duckdb"
+    con = connect(path)
+    try:
+        ingest(con, [SAMPLE])
+    finally:
+        con.close()
+    return path
+
+
+@pytest.fixture
+def sample_db_copy(sample_db_path: Path, tmp_path: Path) -> Path:
+    """A private, writable copy of the sample database for one test."""
+    import shutil
+
+    copy = tmp_path / "sample.duckdb"
+    shutil.copyfile(sample_db_path, copy)
+    return copy

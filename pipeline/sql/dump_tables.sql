@@ -3,15 +3,24 @@
 -- Columns are the union of all schema eras (2008-2025): an attribute a dump lacks is NULL,
 -- except the counts that old dumps omit when zero (answer/comment/view counts), which are 0.
 -- Rerunnable: CREATE ... IF NOT EXISTS.
+--
+-- dump_id identifies one snapshot of one site: `site@YYYY-MM-DD-xxxxxxxx`, where the date is the
+-- newest timestamp in any of the snapshot's files (how current the dump is) and xxxxxxxx the first
+-- 8 hex digits of the SHA-256 over the sorted `File:sha256` lines of its files' raw XML/CSV bytes.
+-- So the same dump gives the same dump_id whether read from the .7z or an extracted folder, e.g.
+-- ai.stackexchange.com@2017-03-13-5c1f0a2e. Ingesting a site replaces all its rows in every table
+-- below in one transaction (pipeline/ingest.py).
 
 CREATE TABLE IF NOT EXISTS dumps (
     site             VARCHAR NOT NULL,   -- e.g. ai.stackexchange.com
-    dump_id          VARCHAR NOT NULL,   -- site@YYYY-MM-DD of the newest row, +sha prefix; see ingest.py
+    dump_id          VARCHAR NOT NULL,   -- see below
     file             VARCHAR NOT NULL,   -- Posts, Users, ... (the dump file's stem)
-    source           VARCHAR NOT NULL,   -- path of the archive/folder/CSV as given
+    source           VARCHAR NOT NULL,   -- path of the archive/XML file/CSV as given
     member           VARCHAR,            -- member name inside a .7z archive
     size_bytes       BIGINT NOT NULL,    -- uncompressed bytes parsed
     sha256           VARCHAR NOT NULL,   -- of the raw bytes (the archive member, or the file)
+    source_sha256    VARCHAR NOT NULL,   -- of the file on disk (the archive itself for a .7z):
+                                         -- same value, file and pipeline_version => re-ingest is a no-op
     rows             BIGINT NOT NULL,
     newest_date      TIMESTAMP,          -- newest CreationDate/LastActivityDate in the file
     parse_seconds    DOUBLE NOT NULL,
@@ -56,7 +65,7 @@ CREATE TABLE IF NOT EXISTS post_tags (
     dump_id  VARCHAR NOT NULL,
     post_id  BIGINT NOT NULL,
     tag      VARCHAR NOT NULL,
-    position SMALLINT NOT NULL
+    position SMALLINT NOT NULL           -- 1-based, in the order the dump lists the tags
     -- key: (site, post_id, tag); not declared (an index costs bulk-load throughput; ingest replaces whole sites)
 );
 

@@ -1,0 +1,237 @@
+"""Ingest: load Stack Exchange dumps (XML folders, .7z archives, SEDE CSV) into the dump tables.
+
+    ingest(con, [Path("data/sample")]) -> IngestReport
+
+Every input file is parsed (on all cores, into staged Parquet parts) before the database is
+written, so bad input changes nothing. Then each site is replaced in one transaction: its rows are
+deleted from every dump table and the new snapshot inserted, or nothing happens at all (an error
+or kill -9 mid-load leaves the previous snapshot). Re-ingesting a dump whose files have the same
+checksums is a no-op unless `force`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from tqdm import tqdm
+
+from pipeline import PIPELINE_VERSION
+from pipeline.columns import FILE_TABLES, TableSpec, table_spec
+from pipeline.db import read_sql, transaction
+from pipeline.dumpfiles import KIND_7Z, KIND_CSV, DumpFile, archive_members, discover, open_plain, sha256_file
+from pipeline.staging import FileResult, make_pool, stage_csv, stage_xml
+
+log = logging.getLogger(__name__)
+
+# Every table a site snapshot owns; all are replaced together.
+DUMP_TABLES = ("dumps", "posts", "post_tags", "users", "comments", "tags", "post_links",
+               "post_history", "votes", "badges")
+POOL_MIN_BYTES = 24 << 20  # below this, starting worker processes costs more than it saves
+
+
+@dataclass
+class SiteReport:
+    """The outcome for one site: loaded (with rows per table) or unchanged (already loaded)."""
+
+    site: str
+    dump_id: str
+    status: str  # "loaded" | "unchanged"
+    rows: dict[str, int] = field(default_factory=dict)
+    bytes_parsed: int = 0
+
+
+@dataclass
+class IngestReport:
+    """What `ingest` did, for the CLI's summary table and for callers that chain stages."""
+
+    sites: list[SiteReport] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def bytes_parsed(self) -> int:
+        return sum(s.bytes_parsed for s in self.sites)
+
+    @property
+    def mb_per_second(self) -> float:
+        return self.bytes_parsed / 1e6 / self.seconds if self.seconds else 0.0
+
+
+def ingest(con: duckdb.DuckDBPyConnection, sources: list[Path], force: bool = False,
+           progress: bool = False, workers: int | None = None, site: str | None = None,
+           staging_dir: Path | None = None) -> IngestReport:
+    """Load every dump under `sources` into the database behind `con`.
+
+    `site` names the site of SEDE CSV exports (default: the CSV's folder name); `workers` parser
+    processes (default: all cores); `staging_dir` holds the temporary Parquet parts (default: the
+    system temp folder; needs about 0.7x the uncompressed XML size). Raises DumpError for bad input,
+    before anything is written.
+    """
+    started = time.monotonic()
+    report = IngestReport()
+    by_site: dict[str, list[DumpFile]] = {}
+    for dump_file in discover(sources, site):
+        by_site.setdefault(dump_file.site, []).append(dump_file)
+    source_hashes = {f.source: sha256_file(f.source) for fs in by_site.values() for f in fs}
+    todo = {}
+    for name, files in by_site.items():
+        loaded = _loaded_dump(con, name)
+        if not force and loaded and _same_files(con, name, files, source_hashes):
+            log.info("%s: unchanged (same checksums as %s); skipping, use --force to reload", name, loaded)
+            report.sites.append(SiteReport(name, loaded, "unchanged"))
+        else:
+            todo[name] = files
+    specs = table_specs(con)
+    with tempfile.TemporaryDirectory(prefix="stackmine-ingest-", dir=staging_dir) as tmp:
+        staged = _stage(todo, specs, Path(tmp), progress, workers)
+        for name, results in staged.items():
+            report.sites.append(load_site(con, name, results, source_hashes))
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def table_specs(con: duckdb.DuckDBPyConnection) -> dict[str, TableSpec]:
+    """Spec of each dump file's table, read from the database's own schema (the DDL)."""
+    specs = {}
+    for file, table in FILE_TABLES.items():
+        described = con.execute(f"DESCRIBE {table}").fetchall()
+        specs[file] = table_spec(table, [(row[0], row[1]) for row in described])
+    return specs
+
+
+def _loaded_dump(con: duckdb.DuckDBPyConnection, site: str) -> str | None:
+    row = con.execute("SELECT any_value(dump_id) FROM dumps WHERE site = $site", {"site": site}).fetchone()
+    return row[0] if row else None
+
+
+def _same_files(con: duckdb.DuckDBPyConnection, site: str, files: list[DumpFile],
+                source_hashes: dict[Path, str]) -> bool:
+    loaded = con.execute(_sql("loaded_files"), {"site": site}).fetchall()
+    given = sorted((f.file, source_hashes[f.source], PIPELINE_VERSION) for f in files)
+    return [tuple(row) for row in loaded] == given
+
+
+def _stage(todo: dict[str, list[DumpFile]], specs: dict[str, TableSpec], tmp: Path,
+           progress: bool, workers: int | None) -> dict[str, list[FileResult]]:
+    """Parse every file of every site to be loaded; raises DumpError at the first bad one."""
+    files = [f for fs in todo.values() for f in fs]
+    total = sum(f.size for f in files)
+    workers = workers or os.cpu_count() or 1
+    if total < POOL_MIN_BYTES:
+        workers = 1
+    show = progress and sys.stderr.isatty()
+    staged: dict[str, list[FileResult]] = {name: [] for name in todo}
+    with make_pool(workers) as pool, tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
+                                          desc="ingest", disable=not show, file=sys.stderr) as bar:
+        for source, group in _by_source(files):
+            for dump_file, result in _stage_source(source, group, specs, pool, tmp, bar.update, workers):
+                log.info("%s: %d rows (%.1f MB) in %.1f s", dump_file.label, result.rows,
+                         result.size_bytes / 1e6, result.parse_seconds)
+                staged[dump_file.site].append(result)
+    return staged
+
+
+def _by_source(files: list[DumpFile]) -> Iterator[tuple[Path, list[DumpFile]]]:
+    groups: dict[Path, list[DumpFile]] = {}
+    for dump_file in files:
+        groups.setdefault(dump_file.source, []).append(dump_file)
+    yield from groups.items()
+
+
+def _stage_source(source: Path, group: list[DumpFile], specs: dict[str, TableSpec], pool, tmp: Path,
+                  on_progress, workers: int) -> Iterator[tuple[DumpFile, FileResult]]:
+    """Stage the files of one source; an archive is decompressed once, member after member."""
+    in_flight = 2 * workers
+    if group[0].kind == KIND_7Z:
+        wanted = {f.member.rsplit("/", 1)[-1]: f for f in group if f.member}
+        with archive_members(source) as members:
+            for name, reader in members:
+                if name in wanted:
+                    dump_file = wanted[name]
+                    yield dump_file, stage_xml(reader, dump_file, specs[dump_file.file], pool, tmp,
+                                               on_progress, in_flight)
+        return
+    for dump_file in group:
+        with open_plain(dump_file.source) as handle:
+            if dump_file.kind == KIND_CSV:
+                yield dump_file, stage_csv(handle, dump_file, specs["Posts"], tmp, on_progress)
+            else:
+                yield dump_file, stage_xml(handle, dump_file, specs[dump_file.file], pool, tmp,
+                                           on_progress, in_flight)
+
+
+def dump_id(site: str, results: list[FileResult]) -> str:
+    """`site@YYYY-MM-DD-xxxxxxxx`: newest date in the snapshot + hash of its files' checksums."""
+    newest = max((r.newest for r in results if r.newest), default=None)
+    lines = "\n".join(sorted(f"{r.dump_file.file}:{r.sha256}" for r in results))
+    digest = hashlib.sha256(lines.encode()).hexdigest()[:8]
+    return f"{site}@{newest:%Y-%m-%d}-{digest}" if newest else f"{site}@undated-{digest}"
+
+
+def load_site(con: duckdb.DuckDBPyConnection, site: str, results: list[FileResult],
+              source_hashes: dict[Path, str]) -> SiteReport:
+    """Replace every dump-table row of `site` with the staged snapshot, in one transaction."""
+    snapshot = dump_id(site, results)
+    params = {"site": site}
+    log.info("%s: loading %s into the database", site, snapshot)
+    with transaction(con):
+        for table in DUMP_TABLES:
+            con.execute(_sql("delete_site", table), params)
+        for result in results:
+            if result.parts:
+                table = FILE_TABLES[result.dump_file.file]
+                con.execute(_sql("load_parts", table), {**params, "dump_id": snapshot, "parts": result.parts})
+        con.execute(_sql("load_post_tags"), params)
+        con.execute(_sql("flag_watermarks"), {**params, "rules": _rule_file("watermarks.v1.csv")})
+        con.execute(_sql("flag_bots"), {**params, "rules": _rule_file("bots.v1.csv")})
+        con.register("files", _dumps_rows(site, snapshot, results, source_hashes))
+        try:
+            con.execute(_sql("record_dump"))
+        finally:
+            con.unregister("files")
+        rows = {t: con.execute(_sql("table_rows", t), params).fetchone()[0] for t in DUMP_TABLES}
+    return SiteReport(site, snapshot, "loaded", rows, sum(r.size_bytes for r in results))
+
+
+def _dumps_rows(site: str, snapshot: str, results: list[FileResult],
+                source_hashes: dict[Path, str]) -> pa.Table:
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    rows = [{
+        "site": site, "dump_id": snapshot, "file": r.dump_file.file, "source": str(r.dump_file.source),
+        "member": r.dump_file.member, "size_bytes": r.size_bytes, "sha256": r.sha256,
+        "source_sha256": source_hashes[r.dump_file.source], "rows": r.rows, "newest_date": r.newest,
+        "parse_seconds": r.parse_seconds, "pipeline_version": PIPELINE_VERSION, "ingested_at": now,
+    } for r in results]
+    return pa.Table.from_pylist(rows)
+
+
+def _rule_file(name: str) -> str:
+    return str(resources.files("pipeline") / "rules" / name)
+
+
+_BLOCK = re.compile(r"^-- name: (\w+)\n", re.MULTILINE)
+
+
+def _sql(name: str, table: str | None = None) -> str:
+    """Named statement of pipeline/sql/ingest.sql, with a table identifier from DUMP_TABLES."""
+    parts = _BLOCK.split(read_sql("ingest.sql"))
+    statements = dict(zip(parts[1::2], parts[2::2]))
+    text = statements[name]
+    if "{table}" in text:
+        if table not in DUMP_TABLES:
+            raise ValueError(f"not a dump table: {table!r}")
+        text = text.replace("{table}", table)
+    return text

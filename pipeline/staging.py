@@ -1,0 +1,188 @@
+"""Parse dump files into Parquet parts in a staging folder, on every core, before touching the DB.
+
+Parsing everything first means a bad file is found before the database is opened for writing (so
+a failed run changes nothing), the write transaction stays short, and each row can carry the
+dump_id, which depends on checksums and dates known only once every file was read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from pipeline.columns import BadValue, TableSpec, newest_date, to_table
+from pipeline.dumpfiles import DumpFile
+from pipeline.errors import DumpError
+from pipeline.xmlrows import Chunk, RowsError, chunks, parse_rows, rows_to_table
+
+SEDE_REQUIRED = ("Id", "PostTypeId", "CreationDate")
+CSV_BLOCK_BYTES = 4 << 20
+
+
+@dataclass
+class FileResult:
+    """What one dump file became: its checksum, rows, newest date and staged Parquet parts."""
+
+    dump_file: DumpFile
+    size_bytes: int = 0
+    sha256: str = ""
+    rows: int = 0
+    newest: datetime | None = None
+    parse_seconds: float = 0.0
+    parts: list[str] = field(default_factory=list)
+
+    def add(self, rows: int, newest: datetime | None, part: str | None) -> None:
+        self.rows += rows
+        if newest is not None and (self.newest is None or newest > self.newest):
+            self.newest = newest
+        if part:
+            self.parts.append(part)
+
+
+class InlinePool(Executor):
+    """Runs work in this process: for small inputs, where starting workers costs more than it saves."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:  # type: ignore[override]
+        future: Future = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
+def make_pool(workers: int) -> Executor:
+    """Parser pool: worker processes started fresh (spawn), never forked from a DuckDB holder."""
+    if workers <= 1:
+        return InlinePool()
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def parse_chunk_file(spec: TableSpec, chunk: Chunk, out: str) -> tuple:
+    """Worker: parse one chunk, write it as Parquet. Returns ("ok", rows, newest, part) or an error.
+
+    Errors travel back as plain tuples (line, problem, hint): the caller names the file.
+    """
+    try:
+        rows = parse_rows(chunk)
+        table = rows_to_table(rows, spec, chunk.first_line)
+    except RowsError as exc:
+        return ("error", exc.line, exc.problem, exc.hint)
+    if table.num_rows == 0:
+        return ("ok", 0, None, None)
+    pq.write_table(table, out, compression="none")
+    return ("ok", table.num_rows, newest_date(table), out)
+
+
+class _Meter:
+    """Checksum, byte count and progress of a stream, fed every byte as it is read."""
+
+    def __init__(self, on_progress: Callable[[int], object]) -> None:
+        self.digest, self.size, self.on_progress = hashlib.sha256(), 0, on_progress
+
+    def __call__(self, data: bytes) -> None:
+        self.digest.update(data)
+        self.size += len(data)
+        self.on_progress(len(data))
+
+
+def stage_xml(stream: BinaryIO, dump_file: DumpFile, spec: TableSpec, pool: Executor,
+              out_dir: Path, on_progress: Callable[[int], object], in_flight: int) -> FileResult:
+    """Parse one XML dump stream into Parquet parts, keeping at most `in_flight` chunks queued."""
+    result, meter, started = FileResult(dump_file), _Meter(on_progress), time.monotonic()
+    pending: deque[Future] = deque()
+    try:
+        for index, chunk in enumerate(chunks(stream, dump_file.file, meter)):
+            out = out_dir / f"{dump_file.site}.{dump_file.file}.{index:06d}.parquet"
+            pending.append(pool.submit(parse_chunk_file, spec, chunk, str(out)))
+            while len(pending) > in_flight:
+                _collect(pending.popleft(), result)
+        while pending:
+            _collect(pending.popleft(), result)
+    except RowsError as exc:
+        raise DumpError(dump_file.label, exc.line, exc.problem, exc.hint) from None
+    finally:
+        for future in pending:
+            future.cancel()
+    result.size_bytes, result.sha256 = meter.size, meter.digest.hexdigest()
+    result.parse_seconds = time.monotonic() - started
+    return result
+
+
+def _collect(future: Future, result: FileResult) -> None:
+    outcome = future.result()
+    if outcome[0] == "error":
+        raise RowsError(*outcome[1:])
+    result.add(*outcome[1:])
+
+
+class _MeteredFile:
+    """File wrapper for pyarrow's CSV reader: every byte it reads goes through the meter."""
+
+    def __init__(self, handle: BinaryIO, meter: _Meter) -> None:
+        self.handle, self.meter, self.closed = handle, meter, False
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.handle.read(size)
+        self.meter(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+
+def stage_csv(handle: BinaryIO, dump_file: DumpFile, spec: TableSpec, out_dir: Path,
+              on_progress: Callable[[int], object]) -> FileResult:
+    """Load a Data Explorer CSV export of the Posts table (headers are the dump's attribute names)."""
+    result, meter, started = FileResult(dump_file), _Meter(on_progress), time.monotonic()
+    header = _csv_header(handle, dump_file)
+    read = pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES)
+    parse = pacsv.ParseOptions(newlines_in_values=True)
+    convert = pacsv.ConvertOptions(column_types={name: pa.string() for name in header},
+                                   strings_can_be_null=True, quoted_strings_can_be_null=True)
+    wanted = set(spec.attributes)
+    row = 0
+    try:
+        reader = pacsv.open_csv(_MeteredFile(handle, meter), read, parse, convert)
+        for index, batch in enumerate(reader):
+            strings = {n: batch.column(n) for n in batch.schema.names if n in wanted}
+            table = to_table(spec, strings)
+            out = out_dir / f"{dump_file.site}.{dump_file.file}.{index:06d}.parquet"
+            pq.write_table(table, out, compression="none")
+            result.add(table.num_rows, newest_date(table), str(out))
+            row += table.num_rows
+    except BadValue as exc:
+        raise DumpError(dump_file.label, None, f"data row {row + exc.index + 1}: {exc}",
+                        "export the Posts columns unchanged from the Data Explorer") from None
+    except pa.ArrowInvalid as exc:
+        raise DumpError(dump_file.label, None, f"not a readable CSV export after data row {row} ({exc})",
+                        "export the Posts columns unchanged from the Data Explorer") from None
+    result.size_bytes, result.sha256 = meter.size, meter.digest.hexdigest()
+    result.parse_seconds = time.monotonic() - started
+    return result
+
+
+def _csv_header(handle: BinaryIO, dump_file: DumpFile) -> list[str]:
+    """Column names of the export; refuses files that are not a Posts export."""
+    first = handle.readline(1 << 16)
+    handle.seek(0)
+    try:
+        text = first.decode("utf-8-sig").strip()
+    except UnicodeDecodeError:
+        text = ""
+    names = [name.strip().strip('"') for name in text.split(",")] if text else []
+    missing = [name for name in SEDE_REQUIRED if name not in names]
+    if missing:
+        raise DumpError(dump_file.label, 1, f"not a Data Explorer export of Posts: header lacks "
+                        f"{', '.join(missing)}", "export `SELECT * FROM Posts ...` as CSV from "
+                        "data.stackexchange.com, or pass a dump folder or .7z")
+    return names
