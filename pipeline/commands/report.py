@@ -1,0 +1,36 @@
+"""`stackmine report`: the self-contained HTML report with its PNG figures (pipeline/report.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pipeline import queries
+from pipeline import report as report_stage
+from pipeline.commands.options import db_option
+
+
+@click.command("report")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=report_stage.DEFAULT_OUT,
+              show_default=True, help="Folder for index.html and the PNG figures.")
+@db_option
+def report_command(out: Path, db_path: Path) -> None:
+    """Write OUT/index.html (plots embedded, opens offline) and one PNG per plot.
+
+    Plots: stage coverage (notebook vs baseline, 95% intervals), platforms over time, topics,
+    topics over time; plus the coverage table and a datasheet summary. Read-only.
+
+    \b
+    Example:
+      stackmine report --out data/report
+    """
+    con = queries.open_read_only(db_path)
+    try:
+        result = report_stage.build(con, out)
+    finally:
+        con.close()
+    click.echo(f"wrote {result.index} with {len(result.figures)} plots: {', '.join(result.figures)}")
+
+
+COMMANDS = [report_command]
