@@ -1,0 +1,29 @@
+-- Queries of the flows' cache ledger (flows/cache.py), in sections starting with `-- name:`.
+-- The stage sections fingerprint a stage's output for a list of sites (their only parameter), so
+-- the flow can check that what the ledger vouches for is still in the database: a manual
+-- `stackmine ingest` of another snapshot, or a deleted table, changes them and the flow recomputes.
+
+-- name: ingest
+SELECT site, file, sha256, pipeline_version, rows
+FROM dumps WHERE site IN (SELECT unnest(?::VARCHAR[])) ORDER BY site, file;
+
+-- name: text
+SELECT site, dump_id, text_version, count(*) AS n
+FROM question_text WHERE site IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL ORDER BY ALL;
+
+-- name: classify
+SELECT site, dump_id, classifier_version, count(*) AS n
+FROM question_labels WHERE site IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL ORDER BY ALL;
+
+-- name: site_inputs
+SELECT site, file, sha256, pipeline_version
+FROM dumps WHERE site IN (SELECT unnest(?::VARCHAR[])) ORDER BY site, file;
+
+-- name: ledger_get
+SELECT input_key, output_key, site FROM stage_runs WHERE stage = ? AND scope = ?;
+
+-- name: ledger_put
+INSERT OR REPLACE INTO stage_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: sites
+SELECT DISTINCT site FROM dumps ORDER BY site;
