@@ -11,6 +11,7 @@ checksums is a no-op unless `force`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -49,7 +50,7 @@ class SiteReport:
 
     site: str
     dump_id: str
-    status: str  # "loaded" | "unchanged"
+    status: str  # "loaded" | "unchanged" (same dump already loaded) | "kept-newer" (given one is older)
     rows: dict[str, int] = field(default_factory=dict)
     bytes_parsed: int = 0
 
@@ -98,6 +99,12 @@ def ingest(con: duckdb.DuckDBPyConnection, sources: list[Path], force: bool = Fa
     with tempfile.TemporaryDirectory(prefix="stackmine-ingest-", dir=staging_dir) as tmp:
         staged = _stage(todo, specs, Path(tmp), progress, workers)
         for name, results in staged.items():
+            newer = None if force else _newer_loaded(con, name, results)
+            if newer:
+                log.warning("%s: the database holds a newer dump (%s) than this one; kept it, "
+                            "use --force to replace it with the older one", name, newer)
+                report.sites.append(SiteReport(name, newer, "kept-newer"))
+                continue
             report.sites.append(load_site(con, name, results, source_hashes))
     report.seconds = time.monotonic() - started
     return report
@@ -107,14 +114,20 @@ def table_specs(con: duckdb.DuckDBPyConnection) -> dict[str, TableSpec]:
     """Spec of each dump file's table, read from the database's own schema (the DDL)."""
     specs = {}
     for file, table in FILE_TABLES.items():
-        described = con.execute(f"DESCRIBE {table}").fetchall()
+        described = con.execute(_sql("describe", table)).fetchall()
         specs[file] = table_spec(table, [(row[0], row[1]) for row in described])
     return specs
 
 
 def _loaded_dump(con: duckdb.DuckDBPyConnection, site: str) -> str | None:
-    row = con.execute("SELECT any_value(dump_id) FROM dumps WHERE site = $site", {"site": site}).fetchone()
-    return row[0] if row else None
+    return con.execute(_sql("loaded_dump"), {"site": site}).fetchone()[0]
+
+
+def _newer_loaded(con: duckdb.DuckDBPyConnection, site: str, results: list[FileResult]) -> str | None:
+    """dump_id of the loaded snapshot if it is newer than the staged one (never downgrade silently)."""
+    loaded, loaded_newest = con.execute(_sql("loaded_dump"), {"site": site}).fetchone()
+    staged = max((r.newest for r in results if r.newest), default=None)
+    return loaded if loaded_newest and staged and loaded_newest > staged else None
 
 
 def _same_files(con: duckdb.DuckDBPyConnection, site: str, files: list[DumpFile],
@@ -225,11 +238,15 @@ def _rule_file(name: str) -> str:
 _BLOCK = re.compile(r"^-- name: (\w+)\n", re.MULTILINE)
 
 
+@functools.cache
+def _statements() -> dict[str, str]:
+    parts = _BLOCK.split(read_sql("ingest.sql"))
+    return dict(zip(parts[1::2], parts[2::2]))
+
+
 def _sql(name: str, table: str | None = None) -> str:
     """Named statement of pipeline/sql/ingest.sql, with a table identifier from DUMP_TABLES."""
-    parts = _BLOCK.split(read_sql("ingest.sql"))
-    statements = dict(zip(parts[1::2], parts[2::2]))
-    text = statements[name]
+    text = _statements()[name]
     if "{table}" in text:
         if table not in DUMP_TABLES:
             raise ValueError(f"not a dump table: {table!r}")

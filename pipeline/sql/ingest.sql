@@ -3,6 +3,14 @@
 -- {table} is an identifier from the fixed tuple ingest.DUMP_TABLES (identifiers cannot be bound
 -- parameters); every value is a named parameter.
 
+-- name: describe
+-- Columns and types of a dump table: the parser derives its Arrow schema from the DDL.
+DESCRIBE {table};
+
+-- name: loaded_dump
+-- The snapshot of a site in the database, and how current it is (NULLs when none).
+SELECT any_value(dump_id), max(newest_date) FROM dumps WHERE site = $site;
+
 -- name: loaded_files
 -- The files of a site already in the database, to skip re-ingesting an identical dump.
 SELECT file, source_sha256, pipeline_version FROM dumps WHERE site = $site ORDER BY file;
