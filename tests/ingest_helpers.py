@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import io
 import re
 from pathlib import Path
 
@@ -24,6 +23,14 @@ ROW = re.compile(rb"<row\b")
 def count_rows(data: bytes) -> int:
     """Number of `<row` elements in raw dump bytes."""
     return len(ROW.findall(data))
+
+
+DATE = re.compile(rb'="(\d{4}-\d\d-\d\d)T\d\d:\d\d:\d\d')
+
+
+def newest_day(datas: list[bytes]) -> str:
+    """Latest YYYY-MM-DD of any timestamp attribute in raw dump bytes (what dump_id is dated by)."""
+    return max(max(DATE.findall(data), default=b"") for data in datas).decode()
 
 
 def count_csv_rows(path: Path) -> int:
@@ -55,10 +62,3 @@ def table_counts(con: duckdb.DuckDBPyConnection, site: str) -> dict[str, int]:
     """Rows of `site` per dump table."""
     return {t: con.execute(f"SELECT count(*) FROM {t} WHERE site = ?", [site]).fetchone()[0]
             for t in DUMP_TABLES}
-
-
-def csv_bytes(rows: list[list[str]]) -> bytes:
-    """A CSV file's bytes (for tests that need a real-looking export)."""
-    out = io.StringIO()
-    csv.writer(out).writerows(rows)
-    return out.getvalue().encode()
