@@ -5,10 +5,11 @@
 -- columns: tag, questions, share
 WITH nb AS (
     SELECT l.site, l.post_id, t.tags,
-           -- tags the classifier used as platform evidence ("tag:jupyter-notebook") are excluded
+           -- tags the classifier used as platform evidence ("tags:jupyter-notebook") are excluded
            list_transform(
-               list_filter(COALESCE(json_extract_string(l.evidence, '$.platforms.*[*]'), []), lambda e: starts_with(e, 'tag:')),
-               lambda e: substr(e, 5)) AS platform_tags
+               list_filter(COALESCE(json_extract_string(l.evidence, '$.platforms.*[*]'), []),
+                           lambda e: regexp_matches(e, '^tags?:')),
+               lambda e: regexp_replace(e, '^tags?:', '')) AS platform_tags
     FROM question_labels AS l
     JOIN question_text AS t USING (site, post_id)
     WHERE l.notebook
