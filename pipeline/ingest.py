@@ -200,6 +200,7 @@ def load_site(con: duckdb.DuckDBPyConnection, site: str, results: list[FileResul
     snapshot = dump_id(site, results)
     params = {"site": site}
     log.info("%s: loading %s into the database", site, snapshot)
+    started = time.monotonic()
     with transaction(con):
         for table in DUMP_TABLES:
             con.execute(_sql("delete_site", table), params)
@@ -216,6 +217,7 @@ def load_site(con: duckdb.DuckDBPyConnection, site: str, results: list[FileResul
         finally:
             con.unregister("files")
         rows = {t: con.execute(_sql("table_rows", t), params).fetchone()[0] for t in DUMP_TABLES}
+    log.info("%s: committed %d posts in %.1f s", site, rows["posts"], time.monotonic() - started)
     return SiteReport(site, snapshot, "loaded", rows, sum(r.size_bytes for r in results))
 
 

@@ -56,6 +56,8 @@ def read_prolog(head: bytes, expected_file: str) -> tuple[int, int, bool]:
         if head.startswith(bom):
             raise RowsError(1, f"file is encoded as {name}; dumps are UTF-8", fix)
     start = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    if head[start:start + 256].lstrip()[:1] != b"<":
+        raise RowsError(1, f"not a Stack Exchange XML dump (starts with {head[start:start + 16]!r})", fix)
     if b"\x00" in head[:4096]:
         raise RowsError(1, "file contains NUL bytes: not UTF-8 text (UTF-16/32 or binary)", fix)
     if re.search(rb"<!(DOCTYPE|ENTITY)", head[start:start + 65536]):
@@ -171,12 +173,21 @@ def parse_rows(chunk: Chunk) -> list[dict[str, str]]:
         rows = etree.fromstring(b"<rows>\n" + chunk.data + b"</rows>", parser)
     except etree.XMLSyntaxError as exc:
         line = chunk.first_line + max(exc.lineno - 2, 0) if exc.lineno else None
-        raise RowsError(line, f"malformed XML: {exc.msg}", _fix_for(exc.msg)) from None
+        raise RowsError(line, _problem(exc), _fix_for(exc.msg)) from None
     if target.bad_tag is not None:
         index, tag = target.bad_tag
         raise RowsError(chunk.first_line + index, f"unexpected element <{tag}> (dump rows are <row .../>)",
                         "check that this is an unmodified Stack Exchange dump file")
     return rows
+
+
+def _problem(exc: etree.XMLSyntaxError) -> str:
+    # lxml appends the line within the chunk, which means nothing to the user: keep the column.
+    message = re.sub(r", line \d+, column \d+$", "", exc.msg or "")
+    where = f" (column {exc.position[1]})" if exc.position and exc.position[1] else ""
+    if "encoding" in message.lower() or "UTF-8" in message:
+        return f"bytes that are not valid UTF-8{where}: the file is in another encoding (e.g. Latin-1)"
+    return f"malformed XML{where}: {message}"
 
 
 def _fix_for(message: str) -> str:
