@@ -45,13 +45,13 @@ def decide(hits: list[Hit], rules: Rules) -> Labels:
 
 def decide_platforms(hits: list[Hit], rules: Rules) -> tuple[list[str], dict[str, list[str]]]:
     """Strong evidence labels a platform; weak only when no other platform is strong; kernel
-    evidence goes to the hosted platforms found, else to jupyter; VS Code needs a notebook in view.
+    evidence goes to the hosted platforms found, else to jupyter; an IDE needs a notebook in view.
     """
     hosted = set(rules.raw["platforms"]["hosted"])
     by: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for hit in hits:
         by[hit.strength][hit.label].append(evidence_term(hit))
-    strong = set(by["strong"]) - {"vscode"}
+    strong = set(by["strong"])
     chosen = set(strong)
     for label in by["weak"]:
         if not (strong - {label}):
@@ -63,22 +63,25 @@ def decide_platforms(hits: list[Hit], rules: Rules) -> tuple[list[str], dict[str
         for target in targets:
             evidence.setdefault(target, []).extend(kernel)
         chosen |= targets
-    vscode_terms = by["vscode"]["vscode"] + by["strong"].get("vscode", [])
-    if vscode_terms and (kernel or "jupyter" in chosen or by["strong"].get("vscode")):
-        chosen.add("vscode")
-        evidence["vscode"] = vscode_terms
+    if kernel or "jupyter" in chosen:
+        for label, terms in by["ide"].items():
+            chosen.add(label)
+            evidence.setdefault(label, []).extend(terms)
     labels = [p for p in PLATFORMS if p in chosen]
     return labels, {p: sorted(set(evidence[p])) for p in labels}
 
 
 def decide_ml(hits: list[Hit], rules: Rules) -> tuple[bool, list[str]]:
-    """Sum of weights of distinct terms (strong 2, weak 1) against the family's threshold."""
+    """Sum of weights of distinct terms (strong 2, weak 1; tags 1.5 / 0.5) against the threshold."""
     spec = rules.raw["ml"]
     weights = {"strong": 2, "weak": 1}
     seen: dict[str, int] = {}
     for hit in hits:
         term = hit.term.lower()
-        seen[term] = max(seen.get(term, 0), weights[hit.strength])
+        weight = weights[hit.strength]
+        if hit.place == "tags":
+            weight = spec["weak_tag_weight"] if hit.strength == "weak" else spec["strong_tag_weight"]
+        seen[term] = max(seen.get(term, 0), weight)
     score = sum(seen.values())
     return score >= spec["threshold"], sorted({evidence_term(h) for h in hits})
 

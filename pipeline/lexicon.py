@@ -119,13 +119,13 @@ class Scanner:
         self.tag_index: dict[str, list[Key]] = {}
         self.keys: dict[int, Key] = {}
         self.filters: dict[Key, tuple[frozenset[str], frozenset[str]]] = {}
-        code_patterns: dict[str, list[tuple[str, Key]]] = {f: [] for f in FAMILIES}
+        self.code_res: dict[str, list[CodePattern]] = {f: [] for f in FAMILIES}
         for key, spec in rules.terms.items():
             for tag in spec.get("tags", []):
                 self.tag_index.setdefault(tag.lower(), []).append(key)
             self._add_phrases(key, spec)
-            code_patterns[key.family].extend((pattern, key) for pattern in spec.get("code", []))
-        self.code_res = {f: _compile(patterns) for f, patterns in code_patterns.items() if patterns}
+            for pattern in spec.get("code", []):
+                self.code_res[key.family].extend(_compile(part, key) for part in expand(pattern))
 
     def _add_phrases(self, key: Key, spec: dict) -> None:
         phrases, patterns = spec.get("phrases", []), spec.get("patterns", [])
@@ -149,7 +149,7 @@ class Scanner:
             for key in self.tag_index.get(tag.lower(), ()):
                 hits.add(Hit(key.family, key.label, key.strength, "tags", tag))
         self._scan_words(hits, title, prose, inline_code)
-        self._scan_code(hits, code, inline_code)
+        self._scan_code(hits, code, inline_code, prose)
         if not code.strip():
             # A question without a code block is usually conceptual (which approach, what does
             # this mean): a structural signal the stage rules may use, shown as "shape:no code".
@@ -176,15 +176,21 @@ class Scanner:
             term = " ".join(words[start:end])
             hits.add(Hit(key.family, key.label, key.strength, places[start], term))
 
-    def _scan_code(self, hits: set[Hit], code: str, inline_code: list[str]) -> None:
+    def _scan_code(self, hits: set[Hit], code: str, inline_code: list[str], prose: str) -> None:
         # Inline code is code: its regex hits are reported as code, its words as "inline".
-        for text in (code[:MAX_CODE_CHARS], "\n".join(inline_code)):
+        # Platform signs also run over prose: old posts paste tracebacks and prompts as text.
+        jobs = [(code[:MAX_CODE_CHARS], "code", FAMILIES), ("\n".join(inline_code), "code", FAMILIES),
+                (prose[:MAX_CODE_CHARS], "prose", ("platforms",))]
+        for text, place, families in jobs:
             if not text:
                 continue
-            for family, (regex, group_keys) in self.code_res.items():
-                for m in regex.finditer(text):
-                    key = group_keys[m.lastgroup]
-                    hits.add(Hit(key.family, key.label, key.strength, "code", m.group(0).strip()[:60]))
+            for family in families:
+                for pattern in self.code_res[family]:
+                    if pattern.anchor not in text:
+                        continue
+                    key = pattern.key
+                    for m in pattern.regex.finditer(text):
+                        hits.add(Hit(key.family, key.label, key.strength, place, m.group(0).strip()[:60]))
 
 
 def _filtered(words: list[str], start: int, end: int, rule: tuple[frozenset[str], frozenset[str]]) -> bool:
@@ -194,20 +200,126 @@ def _filtered(words: list[str], start: int, end: int, rule: tuple[frozenset[str]
     return start > 0 and words[start - 1] in before
 
 
-def _compile(patterns: list[tuple[str, Key]]) -> tuple[re.Pattern[str], dict[str, Key]]:
-    """One alternation per family, each pattern a named group, so one pass finds them all."""
-    group_keys: dict[str, Key] = {}
+class CodePattern(NamedTuple):
+    """A compiled code regex, its label, and a substring every match contains."""
+
+    regex: re.Pattern[str]
+    key: Key
+    anchor: str
+
+
+def _compile(pattern: str, key: Key) -> CodePattern:
+    """Compile one code pattern with its anchor, naming the pattern if it does not compile.
+
+    Python's regex engine tries every position of a long traceback; checking first that the
+    pattern's longest required literal occurs at all (a C-speed substring search) skips almost
+    every pattern for almost every question — measured 10x faster than one big alternation.
+    """
+    try:
+        regex = re.compile(pattern)
+    except re.error as exc:
+        raise RuleError(f"code pattern {pattern!r} of {key.family}/{key.label} does not compile: {exc}") from exc
+    return CodePattern(regex, key, literal_anchor(pattern))
+
+
+def expand(pattern: str) -> list[str]:
+    """Split a pattern into alternatives that each have a literal anchor.
+
+    `a|b` becomes [a, b] and `\\b(?:x|y)rest` becomes [\\bxrest, \\byrest]; a global flag like
+    (?m) is kept on every part. Same matches, but each part can be skipped by a substring test.
+    """
+    flags = re.match(r"^\(\?[aimsx]+\)", pattern)
+    prefix = flags.group(0) if flags else ""
+    body = pattern[len(prefix):]
     parts: list[str] = []
-    for i, (pattern, key) in enumerate(patterns):
-        name = f"g{i}"
-        group_keys[name] = key
-        parts.append(f"(?P<{name}>{_inline_flags(pattern)})")
-    return re.compile("|".join(parts)), group_keys
+    for part in _split_top(body, 0):
+        found = re.match(r"^(\\b)?\(\?:", part)
+        close = _closing(part, found.end() - 3) if found else -1
+        if found and close > 0 and (close + 1 == len(part) or part[close + 1] not in "?*+{"):
+            inner = part[found.end():close]
+            head, tail = found.group(1) or "", part[close + 1:]
+            parts.extend(head + alt + tail for alt in _split_top(inner, 0))
+        else:
+            parts.append(part)
+    return [prefix + p for p in parts]
 
 
-def _inline_flags(pattern: str) -> str:
-    """Move a leading global flag like (?m) into a scoped group, as alternations require."""
-    found = re.match(r"^\(\?([aimsx]+)\)", pattern)
-    if not found:
-        return pattern
-    return f"(?{found.group(1)}:{pattern[found.end():]})"
+def _split_top(text: str, _depth: int) -> list[str]:
+    """Split at `|` that are not inside a group or a character class."""
+    parts, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+        i += 1
+    parts.append(text[start:])
+    return parts
+
+
+def _closing(text: str, open_at: int) -> int:
+    """Index of the parenthesis closing the one at `open_at`, or -1."""
+    depth, i = 0, open_at
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0:
+            return i
+        i += 1
+    return -1
+
+
+_META = set(".^$*+?{}[]()|\\")
+
+
+def literal_anchor(pattern: str) -> str:
+    """The longest run of literal characters outside groups that every match must contain.
+
+    Conservative: a top-level `|` means no anchor (""), which every text contains; a literal
+    followed by an optional quantifier is not counted.
+    """
+    runs: list[str] = []
+    run: list[str] = []
+    depth, i = 0, 0
+    while i < len(pattern):
+        ch = pattern[i]
+        literal = None
+        if ch == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            literal = nxt if not nxt.isalnum() else None
+            i += 2
+        else:
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+            elif ch == "|" and depth == 0:
+                return ""
+            elif ch == "[" and depth == 0:
+                end = pattern.find("]", i + 2)
+                i = end if end > 0 else i
+            literal = ch if ch not in _META and depth == 0 else None
+            i += 1
+        optional = i < len(pattern) and pattern[i] in "?*{"
+        if literal is not None and depth == 0 and not optional:
+            run.append(literal)
+        else:
+            runs.append("".join(run))
+            run = []
+    runs.append("".join(run))
+    return max(runs, key=len)

@@ -1,0 +1,113 @@
+"""question_text → question_labels: platforms, ml, stage, evidence, with the classifier version.
+
+The rules are data (`pipeline/rules/*.v1.yaml`), the matching is `pipeline/lexicon.py`, the
+decisions are `pipeline/decide.py`; this module only moves rows: it reads parsed questions for a
+scope, labels them, and replaces that scope's labels in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+
+import duckdb
+import pyarrow as pa
+from tqdm import tqdm
+
+from pipeline.db import read_sql, transaction
+from pipeline.decide import Labels, decide
+from pipeline.lexicon import Rules, Scanner, load_rules
+
+log = logging.getLogger(__name__)
+
+# Bump the prefix when the code of lexicon.py/decide.py changes how rules are applied; the rule
+# files carry their own versions, appended here, so a lexicon edit changes the version too.
+ENGINE_VERSION = "classify-1"
+RULE_VERSIONS = {"platforms": "v1", "ml": "v1", "stages": "v1"}
+# What `question_labels.classifier_version` says for the default rules (flows key their cache on it).
+CLASSIFIER_VERSION = ENGINE_VERSION + "".join(f"+{f}-{v}" for f, v in RULE_VERSIONS.items())
+BATCH_ROWS = 20_000
+
+
+class Classifier:
+    """Rules loaded and compiled once; call `label` per question."""
+
+    def __init__(self, rules: Rules | None = None) -> None:
+        self.rules = rules or load_rules(RULE_VERSIONS)
+        self.scanner = Scanner(self.rules)
+        self.version = f"{ENGINE_VERSION}+{self.rules.version}"
+
+    def label(self, title: str, prose: str, inline_code: list[str], code: str, tags: list[str]) -> Labels:
+        """Labels of one parsed question."""
+        hits = self.scanner.scan(title or "", prose or "", list(inline_code or []), code or "", list(tags or []))
+        return decide(hits, self.rules)
+
+
+_SCHEMA = pa.schema(
+    [
+        ("site", pa.string()),
+        ("dump_id", pa.string()),
+        ("post_id", pa.int64()),
+        ("platforms", pa.list_(pa.string())),
+        ("notebook", pa.bool_()),
+        ("ml", pa.bool_()),
+        ("stage", pa.string()),
+        ("stage2", pa.string()),
+        ("evidence", pa.string()),
+        ("classifier_version", pa.string()),
+    ]
+)
+
+
+def _label_batch(classifier: Classifier, rows: list[tuple]) -> pa.RecordBatch:
+    cols: dict[str, list] = {name: [] for name in _SCHEMA.names}
+    for site, dump_id, post_id, title, prose, code, inline_code, tags in rows:
+        labels = classifier.label(title, prose, inline_code, code, tags)
+        cols["site"].append(site)
+        cols["dump_id"].append(dump_id)
+        cols["post_id"].append(post_id)
+        cols["platforms"].append(labels.platforms)
+        cols["notebook"].append(bool(labels.platforms))
+        cols["ml"].append(labels.ml)
+        cols["stage"].append(labels.stage)
+        cols["stage2"].append(labels.stage2)
+        cols["evidence"].append(json.dumps(labels.evidence, sort_keys=True))
+        cols["classifier_version"].append(classifier.version)
+    return pa.RecordBatch.from_pydict(cols, schema=_SCHEMA)
+
+
+def _input_rows(con: duckdb.DuckDBPyConnection, site: str | None) -> Iterator[list[tuple]]:
+    cursor = con.execute(read_sql("question_labels_input.sql"), [site, site])
+    while rows := cursor.fetchmany(BATCH_ROWS):
+        yield rows
+
+
+def classify(
+    con: duckdb.DuckDBPyConnection,
+    site: str | None = None,
+    progress: bool = False,
+    classifier: Classifier | None = None,
+) -> int:
+    """Relabel every parsed question of `site` (or all sites); returns questions labelled.
+
+    Reads only `question_text`; replaces the scope's `question_labels` rows in one transaction,
+    so an interrupted run leaves the previous labels and a rerun gives the same table.
+    """
+    classifier = classifier or Classifier()
+    total = con.execute(read_sql("question_labels_count.sql"), [site, site]).fetchone()[0]
+    reader = con.cursor()
+    written = 0
+    with transaction(con):
+        con.execute(read_sql("question_labels_delete.sql"), [site, site])
+        with tqdm(total=total, unit="q", desc="classify", disable=not progress) as bar:
+            for rows in _input_rows(reader, site):
+                batch = pa.Table.from_batches([_label_batch(classifier, rows)])
+                con.register("labels_batch", batch)
+                con.execute("INSERT INTO question_labels SELECT * FROM labels_batch")
+                con.unregister("labels_batch")
+                written += len(rows)
+                bar.update(len(rows))
+    reader.close()
+    log.info("question_labels: %d questions (%s), %s", written, site or "all sites", classifier.version)
+    return written

@@ -1,0 +1,42 @@
+"""`stackmine evaluate`: score the stored labels against a hand-labelled gold file, with baselines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pipeline.commands.options import db_option
+from pipeline.db import connect
+from pipeline.evaluate import collect, read_gold
+from pipeline.scoring import report
+
+
+@click.command("evaluate")
+@click.option("--gold", "gold_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Gold CSV in the codebook's shape (site,post_id,platforms,ml,stage,stage2,note).")
+@click.option("--half", type=click.Choice(["even", "odd"]),
+              help="Score only even or odd post ids (e.g. the half the rules were not developed on).")
+@db_option
+def evaluate_command(gold_path: Path, half: str | None, db_path: Path) -> None:
+    """Precision, recall and F1 per platform, for notebook-any and ml; accuracy and macro-F1 of the
+    primary stage on gold ml=yes questions; a stage confusion table. Printed beside three baselines
+    computed in the same run: tags-only, keyword-anywhere and majority stage. Questions are found
+    by (site, post_id); run `stackmine text` and `stackmine classify` for their site first.
+
+    \b
+    Example:
+      stackmine evaluate --gold ../shared/gold/dev.csv
+      stackmine evaluate --gold ../shared/gold/dev.csv --half odd
+    """
+    gold = read_gold(gold_path, parity=half)
+    con = connect(db_path, read_only=True)
+    try:
+        methods = collect(con, gold, gold_path)
+    finally:
+        con.close()
+    source = f"{gold_path}" + (f" ({half} post ids only)" if half else "")
+    click.echo(report(source, gold, methods))
+
+
+COMMANDS = [evaluate_command]
