@@ -106,6 +106,11 @@ def sites(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [row[0] for row in con.execute(_queries()["sites"]).fetchall()]
 
 
+def query(name: str) -> str:
+    """A named statement of pipeline/sql/stage_runs_queries.sql."""
+    return _queries()[name]
+
+
 @functools.cache
 def _queries() -> dict[str, str]:
     """Named sections of pipeline/sql/stage_runs_queries.sql."""

@@ -78,16 +78,26 @@ def parse_site(site: str, paths: list[str], staging_dir: str, workers: int | Non
             "seconds": time.perf_counter() - started, "mb": report.bytes_parsed / 1e6}
 
 
-def merge_staged(con, staged: str, site: str) -> None:
-    """Replace `site` in every dump table with the staged rows, in one transaction."""
+def merge_staged(con, staged: str, site: str, force: bool = False) -> str:
+    """Replace `site` in every dump table with the staged rows, in one transaction.
+
+    Returns "ingested", or "kept-newer" when the database holds a newer snapshot of the site
+    (unless `force`), mirroring `pipeline.ingest.ingest`.
+    """
     con.execute("ATTACH ? AS staged (READ_ONLY)", [staged])
     try:
+        newer = None if force else con.execute(cache.query("newer_loaded"), [site]).fetchone()
+        if newer:
+            get_run_logger().warning("%s: the database holds a newer dump (%s); kept it (use --force to replace)",
+                                     site, newer[0])
+            return "kept-newer"
         with transaction(con):
             for table in DUMP_TABLES:
                 for statement in _merge_statements(table):
                     con.execute(statement, [[site]] if "?" in statement else [])
     finally:
         con.execute("DETACH staged")
+    return "ingested"
 
 
 def _merge_statements(table: str) -> list[str]:
@@ -126,11 +136,12 @@ def _ingest_sites(units: dict[str, list[str]], db: str, force: bool, wait_second
                 results.append({"site": st.scope, "status": "skipped"})
                 continue
             parsed = futures[st.scope].result()
-            merge_staged(con, parsed["staged"], st.scope)
-            cache.record(con, st, sum(parsed["rows"].values()), parsed["seconds"])
-            logger.info("%s: ingested %.1f MB in %.1f s (parsed in pid %s)", st.scope, parsed["mb"],
+            status = merge_staged(con, parsed["staged"], st.scope, force)
+            if status == "ingested":
+                cache.record(con, st, sum(parsed["rows"].values()), parsed["seconds"])
+            logger.info("%s: %s, %.1f MB parsed in %.1f s (pid %s)", st.scope, status, parsed["mb"],
                         parsed["seconds"], parsed["pid"])
-            results.append({**parsed, "status": "ingested"})
+            results.append({**parsed, "status": status})
         return results
     finally:
         con.close()

@@ -27,3 +27,11 @@ INSERT OR REPLACE INTO stage_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: sites
 SELECT DISTINCT site FROM dumps ORDER BY site;
+
+-- name: newer_loaded
+-- dump_id of the site's loaded snapshot when it is newer than the staged one (attached as
+-- `staged`): the flow keeps it, as `stackmine ingest` does, instead of downgrading silently.
+SELECT m.dump_id
+FROM (SELECT any_value(dump_id) AS dump_id, max(newest_date) AS newest FROM main.dumps WHERE site = ?) AS m,
+     (SELECT max(newest_date) AS newest FROM staged.dumps) AS s
+WHERE m.newest > s.newest;
