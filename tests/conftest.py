@@ -61,3 +61,27 @@ def sample_db_copy(sample_db_path: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "sample.duckdb"
     shutil.copyfile(sample_db_path, copy)
     return copy
+
+
+@pytest.fixture(scope="session")
+def study_db_path(sample_db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample database after the real analysis stages (text, classify); closed, read it only.
+
+    Export, report and query tests share it so the stages run once per session.
+    """
+    import shutil
+
+    from pipeline.classify import classify
+    from pipeline.db import connect
+    from pipeline.text import extract
+
+    path = tmp_path_factory.mktemp("study_db") / "study.duckdb"
+    shutil.copyfile(sample_db_path, path)
+    con = connect(path)
+    try:
+        extract(con)
+        classify(con)
+    finally:
+        con.close()
+    return path
+

@@ -1,0 +1,202 @@
+"""`stackmine export` on the sample database built by the real pipeline (ingest → ... → stages).
+
+The study database is built once per session (`study_db_path`); exports only read it.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import _register, cli
+from pipeline.coding_sample import CODE_COLUMNS, allocate, stratum_of
+from pipeline.db import connect
+from pipeline.export import ExportError, ExportOptions, export
+from pipeline.selection import Selection
+
+_register()
+
+EVERYTHING = Selection(notebook=None, ml=None)
+GEBRU_HEADINGS = [
+    "## Motivation", "## Composition", "## Collection process", "## Preprocessing, cleaning, labeling",
+    "## Uses", "## Distribution", "## Maintenance",
+]
+
+
+def _export(db: Path, root: Path, options: ExportOptions):
+    con = connect(db, read_only=True)
+    try:
+        return export(con, options, root)
+    finally:
+        con.close()
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def _csv_rows(path: Path) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+@pytest.fixture(scope="session")
+def study_export(study_db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default study export (notebook ML questions) with a 20-question coding sample."""
+    root = tmp_path_factory.mktemp("exports")
+    return _export(study_db_path, root, ExportOptions("study", sample=20, seed=7)).directory
+
+
+def test_export_writes_the_documented_files(study_export: Path, study_db_path: Path) -> None:
+    assert sorted(p.name for p in study_export.iterdir()) == [
+        "DATASHEET.md", "SHA256SUMS", "coding_sample.csv", "questions.csv", "questions.parquet"
+    ]
+    con = duckdb.connect(str(study_db_path), read_only=True)
+    expected = con.execute(
+        "SELECT site, post_id FROM question_labels WHERE notebook AND ml ORDER BY site, post_id"
+    ).fetchall()
+    con.close()
+    table = pq.read_table(study_export / "questions.parquet")
+    assert list(zip(table.column("site").to_pylist(), table.column("post_id").to_pylist())) == expected
+    rows = _csv_rows(study_export / "questions.csv")
+    assert [(r["site"], int(r["post_id"])) for r in rows] == expected
+    assert table.column_names == list(rows[0])
+    sums = (study_export / "SHA256SUMS").read_text().splitlines()
+    hashes = _hashes(study_export)
+    assert sums == [f"{hashes[name]}  {name}" for name in ("coding_sample.csv", "questions.csv", "questions.parquet")]
+
+
+def test_rerunning_an_export_gives_byte_identical_files(study_db_path: Path, tmp_path: Path) -> None:
+    for options in (ExportOptions("again", sample=15, seed=3),
+                    ExportOptions("again", EVERYTHING, pseudonymise=True, salt="fixed-salt", sample=30, seed=1)):
+        first = _hashes(_export(study_db_path, tmp_path / "a", options).directory)
+        second = _hashes(_export(study_db_path, tmp_path / "b", options).directory)
+        third = _hashes(_export(study_db_path, tmp_path / "a", options).directory)  # replaces in place
+        assert first == second == third
+        assert len(first) == 5
+
+
+def test_attribution_of_known_posts_is_exact(study_db_path: Path, tmp_path: Path) -> None:
+    result = _export(study_db_path, tmp_path, ExportOptions("all", EVERYTHING))
+    rows = {(r["site"], r["post_id"]): r for r in pq.read_table(result.directory / "questions.parquet").to_pylist()}
+    keep = ("post_url", "license", "license_source", "license_url", "author_user_id", "author_display_name",
+            "author_profile_url")
+    # 2016 post of a 2017 dump without ContentLicense: the license follows from the date
+    assert {k: rows[("ai.stackexchange.com", 1)][k] for k in keep} == {
+        "post_url": "https://ai.stackexchange.com/q/1",
+        "license": "CC BY-SA 3.0",
+        "license_source": "post date",
+        "license_url": "https://creativecommons.org/licenses/by-sa/3.0/",
+        "author_user_id": 8,
+        "author_display_name": "kenorb",
+        "author_profile_url": "https://ai.stackexchange.com/users/8",
+    }
+    # SEDE row with ContentLicense and no Users table: id and profile, no display name
+    assert {k: rows[("stackoverflow.com", 71911980)][k] for k in keep} == {
+        "post_url": "https://stackoverflow.com/q/71911980",
+        "license": "CC BY-SA 4.0",
+        "license_source": "ContentLicense",
+        "license_url": "https://creativecommons.org/licenses/by-sa/4.0/",
+        "author_user_id": 6542807,
+        "author_display_name": None,
+        "author_profile_url": "https://stackoverflow.com/users/6542807",
+    }
+    assert len(rows) == 2079  # 604 ai + 1,475 SO questions
+    assert {r["license"] for r in rows.values()} == {"CC BY-SA 3.0", "CC BY-SA 4.0"}
+
+
+def test_pseudonymised_export_keeps_no_user_id_or_name(study_db_path: Path, tmp_path: Path) -> None:
+    plain = _export(study_db_path, tmp_path / "plain", ExportOptions("all", EVERYTHING)).directory
+    salt = "pepper-6b1d"
+    pseudo = _export(study_db_path, tmp_path / "pseudo", ExportOptions("all", EVERYTHING, pseudonymise=True, salt=salt)).directory
+    original = pq.read_table(plain / "questions.parquet").to_pylist()
+    ids = {r["author_user_id"] for r in original if r["author_user_id"] is not None}
+    names = {r["author_display_name"] for r in original if r["author_display_name"]}
+    assert len(ids) > 500 and len(names) > 300
+    # a name that also occurs in a title, tag or evidence would be found there, not as an author
+    other_text = " ".join(f"{r['title']} {' '.join(r['tags'])} {r['evidence']}" for r in original)
+    author_only = {n for n in names if len(n) >= 4 and n not in other_text}
+    texts = {p.name: p.read_text(encoding="utf-8") for p in pseudo.iterdir() if p.suffix != ".parquet"}
+    for name, text in texts.items():
+        assert "/users/" not in text, name
+        assert salt not in text, name
+        assert not [n for n in author_only if n in text], name
+    table = pq.read_table(pseudo / "questions.parquet").to_pylist()
+    assert {r["author_profile_url"] for r in table} == {None}
+    assert not ids & {r["author_user_id"] for r in table}
+    assert not names & {r["author_display_name"] for r in table}
+    assert all(r["author_user_id"] is None or r["author_user_id"].startswith("user-") for r in table)
+    assert "**Variant: pseudonymised.**" in texts["DATASHEET.md"]
+
+
+def test_coding_sample_is_stratified_by_platform_and_stage(study_export: Path) -> None:
+    questions = pq.read_table(study_export / "questions.parquet").to_pylist()
+    sample = _csv_rows(study_export / "coding_sample.csv")
+    sizes: dict[tuple[str, str], int] = {}
+    for q in questions:
+        key = stratum_of(q["platforms"], q["stage"])
+        sizes[key] = sizes.get(key, 0) + 1
+    drawn: dict[tuple[str, str], int] = {}
+    by_key = {(q["site"], q["post_id"]): q for q in questions}
+    for row in sample:
+        q = by_key[(row["site"], int(row["post_id"]))]
+        assert (row["stratum_platform"], row["stratum_stage"]) == stratum_of(q["platforms"], q["stage"])
+        assert all(row[c] == "" for c in CODE_COLUMNS)
+        key = (row["stratum_platform"], row["stratum_stage"])
+        drawn[key] = drawn.get(key, 0) + 1
+    expected = {k: n for k, n in allocate(sizes, 20).items() if n}
+    assert drawn == expected and sum(drawn.values()) == 20
+    assert len({(r["site"], r["post_id"]) for r in sample}) == 20
+
+
+def test_coding_sample_depends_on_the_seed_only(study_db_path: Path, tmp_path: Path) -> None:
+    def ids(seed: int, root: str) -> list[tuple[str, str]]:
+        folder = _export(study_db_path, tmp_path / root, ExportOptions("s", sample=10, seed=seed)).directory
+        return [(r["site"], r["post_id"]) for r in _csv_rows(folder / "coding_sample.csv")]
+
+    assert ids(1, "x") == ids(1, "y")
+    assert ids(1, "x") != ids(2, "z")
+
+
+def test_datasheet_has_gebru_headings_and_provenance(study_export: Path, study_db_path: Path) -> None:
+    text = (study_export / "DATASHEET.md").read_text(encoding="utf-8")
+    positions = [text.index(h) for h in GEBRU_HEADINGS]
+    assert positions == sorted(positions)
+    rows = len(pq.read_table(study_export / "questions.parquet"))
+    assert f"**Instances.** {rows} questions" in text
+    assert "**Variant: attributed.**" in text
+    # only the sites exported are listed: the SO CSV, not the ai dump (no notebook questions there)
+    assert "| stackoverflow.com | stackoverflow.com@2023-11-15-1e6b60a9 | Posts |" in text
+    assert "`c2d352747ba7f740fdcf9db60740ee477bee0e46cbbbaa242ce4cf4b040e9832`" in text
+    assert "1a107b2c78e6234f7397b4a4ec739b9fdb064fc5e1b45ba49c6c1c722974f5c4" not in text
+    con = duckdb.connect(str(study_db_path), read_only=True)
+    (version,) = con.execute("SELECT DISTINCT classifier_version FROM question_labels").fetchone()
+    con.close()
+    assert f"`{version}`" in text
+    assert "coding_sample.csv`: 20 questions drawn at random (seed\n  7)" in text
+    assert "pipeline/rules/licenses.v1.csv" in text
+
+
+def test_empty_selection_is_a_named_error_and_writes_nothing(study_db_path: Path, tmp_path: Path) -> None:
+    options = ExportOptions("none", Selection(sites=("no.such.site",)))
+    with pytest.raises(ExportError, match="matches no labelled question"):
+        _export(study_db_path, tmp_path, options)
+    assert not (tmp_path / "none").exists()
+
+
+def test_cli_export_reports_files(study_db_path: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, [
+        "export", "cli", "--db", str(study_db_path), "--out", str(tmp_path), "--platform", "colab",
+        "--ml", "any", "--sample", "5", "--seed", "3", "--pseudonymise",
+    ])
+    assert result.exit_code == 0, result.output
+    rows = _csv_rows(tmp_path / "cli" / "questions.csv")
+    assert rows and all("colab" in r["platforms"].split(";") for r in rows)
+    assert f"exported {len(rows)} questions to {tmp_path / 'cli'}" in result.output
+    assert "coding sample: 5 questions (seed 3)" in result.output
