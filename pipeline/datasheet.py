@@ -17,7 +17,7 @@ import duckdb
 import jinja2
 import pyarrow as pa
 
-from pipeline import attribution
+from pipeline import attribution, evaluation_record
 from pipeline.db import read_sql
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def gather(
         licenses=sorted(Counter((r["license"], r["license_source"]) for r in rows).items()),
         dumps=dump_provenance(con, [s for s, _ in sites]),
         classifier_versions=sorted({r["classifier_version"] for r in rows}),
-        metrics=classifier_metrics(con, sorted({r["classifier_version"] for r in rows})),
+        metrics=classifier_metrics(sorted({r["classifier_version"] for r in rows})),
         topic_models=sorted({r["topic_model_id"] for r in rows if r.get("topic_model_id")}),
         files=files,
         sample_rows=sample_rows,
@@ -90,18 +90,13 @@ def dump_provenance(con: duckdb.DuckDBPyConnection, sites: list[str]) -> list[di
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
-def classifier_metrics(con: duckdb.DuckDBPyConnection, versions: list[str]) -> list[dict]:
-    """Measured precision/recall of these classifier versions, as `stackmine evaluate` stored them.
+def classifier_metrics(versions: list[str]) -> list[dict]:
+    """Measured quality of these classifier versions, as recorded in pipeline/evaluations/.
 
-    Returns an empty list when no evaluation was stored; the datasheet then says so plainly
-    rather than quoting numbers from elsewhere.
+    Empty when the version was never measured; the datasheet then says so plainly rather than
+    quoting numbers of another version.
     """
-    present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
-    if "evaluations" not in present or not versions:
-        return []
-    cursor = con.execute(read_sql("export_metrics.sql"), [versions])
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return evaluation_record.committed(versions)
 
 
 def render(facts: Facts) -> str:

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+from pipeline import evaluation_record
 from pipeline.cli import _register, cli
 from pipeline.coding_sample import CODE_COLUMNS, allocate, stratum_of
 from pipeline.db import connect
@@ -179,6 +180,12 @@ def test_datasheet_has_gebru_headings_and_provenance(study_export: Path, study_d
     (version,) = con.execute("SELECT DISTINCT classifier_version FROM question_labels").fetchone()
     con.close()
     assert f"`{version}`" in text
+    recorded = evaluation_record.committed([version])
+    if recorded:  # the measured quality of this very classifier version, as recorded
+        for m in recorded[:3]:
+            assert f"| {version} | {m['gold_set']} | {m['label']} | {m['precision']:.3f} | " in text
+    else:
+        assert "No evaluation of these classifier versions is recorded" in text
     assert "coding_sample.csv`: 20 questions drawn at random (seed\n  7)" in text
     assert "pipeline/rules/licenses.v1.csv" in text
 

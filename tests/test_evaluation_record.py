@@ -1,0 +1,35 @@
+"""The recorded classifier quality that datasheets quote is what the evaluator measures now."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import GOLD_DEV
+from pipeline import evaluation_record
+from pipeline.evaluation_record import COLUMNS, measure
+
+SETS = (
+    ("dev.csv odd post ids (held out from rule development)", "odd"),
+    ("dev.csv all 300 (even half used in rule development)", None),
+)
+
+
+@pytest.mark.shared
+def test_committed_metrics_are_reproduced_by_the_evaluator(study_db_path: Path) -> None:
+    con = duckdb.connect(str(study_db_path), read_only=True)
+    try:
+        measured = [row for name, half in SETS for row in measure(con, GOLD_DEV, name, half)]
+    finally:
+        con.close()
+    version = measured[0]["classifier_version"]
+    recorded = evaluation_record.committed([version])
+    assert recorded, f"no metrics recorded for {version}: run scripts/record_evaluation.py"
+    as_text = lambda rows: list(csv.DictReader(io.StringIO(evaluation_record.to_csv(rows))))  # noqa: E731
+    assert as_text([{k: r[k] for k in COLUMNS} for r in recorded]) == as_text(measured)
+    labels = {r["label"] for r in measured}
+    assert {"notebook-any", "ml", "jupyter", "colab", "stage (accuracy; macro-F1)"} <= labels
