@@ -67,7 +67,7 @@ def decide_platforms(hits: list[Hit], rules: Rules) -> tuple[list[str], dict[str
         for label, terms in by["ide"].items():
             chosen.add(label)
             evidence.setdefault(label, []).extend(terms)
-    labels = [p for p in PLATFORMS if p in chosen]
+    labels = sorted(chosen)  # the table contract: codebook labels, sorted
     return labels, {p: sorted(set(evidence[p])) for p in labels}
 
 
