@@ -116,13 +116,14 @@ def _read(stream: BinaryIO, size: int, on_bytes) -> bytes:
 
 
 def _row_boundary(data: bytes) -> int:
-    """Offset just after the last newline that is followed by a tag (never inside a row)."""
+    """Offset just after the last newline followed by `<row`: never inside a row, and never past
+    the closing root tag, which must stay for the end-of-file check."""
     end = len(data)
     while True:
         cut = data.rfind(b"\n", 0, end)
         if cut < 0:
             return 0
-        if data[cut + 1:cut + 64].lstrip()[:1] in (b"<", b""):
+        if data[cut + 1:cut + 64].lstrip().startswith(b"<row"):
             return cut + 1
         end = cut
 

@@ -1,0 +1,218 @@
+"""Benchmark `stackmine ingest` against the XML parsing floor and a pandas baseline, in one run.
+
+    .venv/bin/python bench/ingest.py            # 500 MB synthetic Posts.xml
+    .venv/bin/python bench/ingest.py 2000       # 2 GB
+
+Generates a realistic synthetic Posts.xml (seeded; bodies with HTML entities and &#xA;, both tag
+formats, attributes that come and go, rows out of Id order) in a temp folder outside the repo,
+then measures, each in its own process so memory is measured per method:
+  (a) floor:  lxml iterparse clearing each element, doing nothing else, one core;
+  (b) stackmine ingest into a fresh database (the CLI, end to end: start-up, parse, load, commit);
+  (c) pandas.read_xml + DuckDB insert (on a slice if the file is large; scaled, and said so).
+Prints MB/s, rows/s and peak RSS (sum over the process and all its children, polled from /proc),
+and the ratios (b)/(a) and (b)/(c). Note the machine load: the cores are shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+WORDS = ("model data train notebook jupyter kernel gpu colab pandas dataframe loss accuracy epoch "
+         "batch tensor layer feature pipeline deploy error install import version memory cluster "
+         "python numpy sklearn keras torch the a of to in is it for with on why how what").split()
+TAGS = ("python machine-learning jupyter-notebook pandas tensorflow keras deep-learning "
+        "google-colaboratory scikit-learn numpy pytorch databricks amazon-sagemaker nlp").split()
+
+
+def _text(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(words))
+
+
+def _body(rng: random.Random) -> str:
+    parts = [f"&lt;p&gt;{_text(rng, rng.randint(10, 60))} &amp;amp; caf\u00e9 &quot;ok&quot;&lt;/p&gt;"
+             for _ in range(rng.randint(1, 4))]
+    if rng.random() < 0.5:
+        code = "&#xA;".join(f"x = df[&quot;{rng.choice(WORDS)}&quot;].mean()  # &lt;{i}&gt;" for i in range(rng.randint(2, 12)))
+        parts.append(f"&lt;pre&gt;&lt;code&gt;{code}&#xA;&lt;/code&gt;&lt;/pre&gt;")
+    return "&#xA;&#xA;".join(parts) + "&#xA;"
+
+
+def _row(rng: random.Random, post_id: int, new_tags: bool) -> str:
+    date = f"20{rng.randint(10, 24)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}.{rng.randint(0, 999):03d}"
+    question = rng.random() < 0.4
+    attrs = [f'Id="{post_id}"', f'PostTypeId="{1 if question else 2}"']
+    if not question:
+        attrs.append(f'ParentId="{rng.randint(1, post_id)}"')
+    elif rng.random() < 0.5:
+        attrs.append(f'AcceptedAnswerId="{post_id + 1}"')
+    attrs += [f'CreationDate="{date}"', f'Score="{rng.randint(-3, 50)}"']
+    if question:
+        attrs.append(f'ViewCount="{rng.randint(1, 90000)}"')
+    attrs.append(f'Body="{_body(rng)}"')
+    attrs.append(f'OwnerUserId="{rng.randint(-1, 99999)}"' if rng.random() < 0.97 else 'OwnerDisplayName="user123"')
+    if rng.random() < 0.3:
+        attrs += [f'LastEditorUserId="{rng.randint(1, 9999)}"', f'LastEditDate="{date}"']
+    attrs.append(f'LastActivityDate="{date}"')
+    if question:
+        tags = rng.sample(TAGS, rng.randint(1, 5))
+        raw = "|" + "|".join(tags) + "|" if new_tags else "".join(f"&lt;{t}&gt;" for t in tags)
+        attrs += [f'Title="{_text(rng, rng.randint(4, 14))}?"', f'Tags="{raw}"', f'AnswerCount="{rng.randint(0, 9)}"']
+    attrs.append(f'CommentCount="{rng.randint(0, 12)}"')
+    if rng.random() < 0.8:
+        attrs.append(f'ContentLicense="CC BY-SA {rng.choice(("3.0", "4.0"))}"')
+    return "  <row " + " ".join(attrs) + " />\n"
+
+
+def generate(path: Path, megabytes: int, seed: int = 1) -> int:
+    """Write a Posts.xml of about `megabytes` MB; return its row count."""
+    rng = random.Random(seed)
+    target, written, rows = megabytes * 1_000_000, 0, 0
+    with path.open("w", encoding="utf-8", newline="\n") as out:
+        out.write('\ufeff<?xml version="1.0" encoding="utf-8"?>\n<posts>\n')
+        while written < target:
+            block = []
+            for _ in range(2000):
+                rows += 1
+                post_id = rows + rng.randint(-50, 50) if rows > 100 else rows  # not in Id order
+                block.append(_row(rng, post_id, new_tags=rows % 2 == 0))
+            text = "".join(block)
+            out.write(text)
+            written += len(text.encode())
+        out.write("</posts>\n")
+    return rows
+
+
+FLOOR = """
+import sys
+from lxml import etree
+rows = 0
+for _, el in etree.iterparse(sys.argv[1], events=("end",), tag="row", resolve_entities=False, no_network=True):
+    rows += 1
+    el.clear(keep_tail=True)
+    while el.getprevious() is not None:
+        del el.getparent()[0]
+print(rows)
+"""
+
+PANDAS = """
+import sys, duckdb, pandas as pd
+cols = ["Id","PostTypeId","AcceptedAnswerId","ParentId","CreationDate","Score","ViewCount","Body",
+        "OwnerUserId","OwnerDisplayName","LastEditorUserId","LastEditDate","LastActivityDate","Title",
+        "Tags","AnswerCount","CommentCount","ContentLicense"]
+df = pd.read_xml(sys.argv[1], parser="lxml", iterparse={"row": cols})
+con = duckdb.connect(sys.argv[2])
+con.register("df", df)
+con.execute("CREATE TABLE posts AS SELECT * FROM df")
+con.close()
+print(len(df))
+"""
+
+
+def _tree_rss(root: int) -> int:
+    """Resident bytes of `root` and all its descendants, from /proc."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as handle:
+                    parents[int(entry)] = int(handle.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        kids = [p for p, parent in parents.items() if parent == pid and p not in tree]
+        tree.update(kids)
+        frontier.extend(kids)
+    total = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/statm") as handle:
+                total += int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def measure(command: list[str]) -> tuple[float, int, str]:
+    """Run `command`; return (wall seconds, peak RSS of its process tree, stdout)."""
+    started = time.monotonic()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, _tree_rss(process.pid))
+        time.sleep(0.05)
+    seconds = time.monotonic() - started
+    out, err = process.communicate()
+    if process.returncode != 0:
+        raise SystemExit(f"{command[:3]} failed:\n{err[-2000:]}")
+    return seconds, peak, out
+
+
+def slice_file(source: Path, target: Path, megabytes: int) -> None:
+    """First rows of `source` up to about `megabytes` MB, as a valid dump file."""
+    limit = megabytes * 1_000_000
+    with source.open("rb") as inp, target.open("wb") as out:
+        for line in inp:
+            out.write(line)
+            if inp.tell() >= limit:
+                break
+        out.write(b"</posts>\n")
+
+
+def _report(name: str, megabytes: float, rows: int, seconds: float, peak: int, note: str = "") -> float:
+    rate = megabytes / seconds
+    print(f"{name:<34} {rate:8.1f} MB/s {rows / seconds:10,.0f} rows/s {peak / 2**20:8.0f} MB peak RSS  {note}")
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("megabytes", nargs="?", type=int, default=500, help="size of the synthetic Posts.xml")
+    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()), help="where to write it (outside the repo)")
+    parser.add_argument("--pandas-mb", type=int, default=250, help="pandas runs on a slice this big (it needs ~3x RAM)")
+    parser.add_argument("--workers", type=int, default=None, help="--workers for stackmine ingest")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="stackmine-bench-", dir=args.dir))
+    site = work / "bench.stackexchange.com"
+    site.mkdir()
+    posts = site / "Posts.xml"
+    started = time.monotonic()
+    rows = generate(posts, args.megabytes)
+    size = posts.stat().st_size / 1e6
+    print(f"generated {posts} ({size:,.0f} MB, {rows:,} rows) in {time.monotonic() - started:.0f} s")
+    print(f"machine: {os.cpu_count()} cores; load before: {os.getloadavg()[0]:.2f} (1-min average; cores are shared)")
+    python = sys.executable
+    seconds, peak, _ = measure([python, "-c", FLOOR, str(posts)])
+    floor = _report("(a) floor: lxml iterparse, 1 core", size, rows, seconds, peak)
+    command = [str(Path(python).parent / "stackmine"), "ingest", str(site), "--db", str(work / "ingest.duckdb")]
+    if args.workers:
+        command += ["--workers", str(args.workers)]
+    seconds, peak, _ = measure(command)
+    ours = _report("(b) stackmine ingest (end to end)", size, rows, seconds, peak)
+    sample, sample_mb = posts, size
+    if args.pandas_mb < size:
+        sample = work / "slice" / "Posts.xml"
+        sample.parent.mkdir()
+        slice_file(posts, sample, args.pandas_mb)
+        sample_mb = sample.stat().st_size / 1e6
+    seconds, peak, out = measure([python, "-c", PANDAS, str(sample), str(work / "pandas.duckdb")])
+    note = f"(measured on a {sample_mb:,.0f} MB slice, rates scale)" if sample != posts else ""
+    pandas = _report("(c) pandas read_xml + DuckDB", sample_mb, int(out.strip()), seconds, peak, note)
+    print(f"ratios: (b)/(a) = {ours / floor:.2f}x   (b)/(c) = {ours / pandas:.2f}x   "
+          f"load after: {os.getloadavg()[0]:.2f}")
+    for path in sorted(work.rglob("*"), reverse=True):
+        path.unlink() if path.is_file() else path.rmdir()
+    work.rmdir()
+
+
+if __name__ == "__main__":
+    main()
