@@ -89,7 +89,10 @@ def _diff_panel(ax, rows: list[dict]) -> None:
 
 
 def platforms_over_time(rows: list[dict]) -> bytes:
-    """Notebook questions per platform per year (all sites together), one line per platform."""
+    """Notebook questions per platform per year (all sites together).
+
+    Lines when there are three years or more; grouped bars otherwise, where a line would be a dot.
+    """
     title = "Notebook questions per platform per year"
     if not rows:
         return _empty(title, "no notebook questions labelled: run `stackmine classify` first")
@@ -97,10 +100,19 @@ def platforms_over_time(rows: list[dict]) -> bytes:
     for r in rows:
         counts[r["platform"]][r["year"]] += r["questions"]
     years = sorted({r["year"] for r in rows})
+    platforms = sorted(counts, key=lambda p: (-sum(counts[p].values()), p))
     fig, ax = plt.subplots(figsize=(10, 4.5))
-    for platform in sorted(counts, key=lambda p: (-sum(counts[p].values()), p)):
-        ax.plot(years, [counts[platform].get(year, 0) for year in years], marker="o", label=platform)
-    ax.set_xticks(years, [str(year) for year in years])
+    if len(years) >= 3:
+        for platform in platforms:
+            ax.plot(years, [counts[platform].get(year, 0) for year in years], marker="o", label=platform)
+        ax.set_xticks(years, [str(year) for year in years])
+    else:
+        width = 0.8 / len(platforms)
+        for i, platform in enumerate(platforms):
+            xs = [j + (i - (len(platforms) - 1) / 2) * width for j in range(len(years))]
+            bars = ax.bar(xs, [counts[platform].get(year, 0) for year in years], width=width, label=platform)
+            ax.bar_label(bars, fontsize=8)
+        ax.set_xticks(range(len(years)), [str(year) for year in years])
     ax.set_ylabel("questions")
     ax.set_title(title)
     ax.legend(ncol=4, fontsize=9)
