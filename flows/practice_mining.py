@@ -4,7 +4,8 @@ Reads: dump sources (default: the bundled data/sample), everything the stages be
 Writes: everything they write, into one database file; see each flow's docstring:
   ingest   (flows/ingest.py)   → dumps, posts, post_tags, users, comments, tags, post_links, ...
   classify (flows/classify.py) → question_text, question_labels
-  ... and the later stages listed in CHAIN as they exist.
+  topics   (flows/topics.py)   → topic_models, topics, question_topics, topics_over_time
+  publish  (flows/publish.py)  → data/exports/practice-mining/, data/report/ (next to the database)
 
 The run takes the database's write lock first and keeps it until the end, so a second run on the
 same file fails at once with `DatabaseBusy` (or queues behind it with `wait_seconds`) instead of
@@ -20,17 +21,16 @@ from prefect import flow, get_run_logger
 
 from flows.classify import classify_flow
 from flows.ingest import ingest_flow
+from flows.publish import publish_flow
+from flows.topics import topics_flow
 from pipeline.db import DEFAULT_DB, connect
-
-
-def _classify(db: str, force: bool) -> list[dict]:
-    return classify_flow(db=db, force=force)
-
 
 # The chain after ingest, in order: (name, step). Each step is a flow taking (db, force) that
 # reads only tables written by the steps before it. Add a stage by appending it here.
-CHAIN: list[tuple[str, Callable[[str, bool], object]]] = [
-    ("classify", _classify),
+CHAIN: list[tuple[str, Callable[..., object]]] = [
+    ("classify", classify_flow),  # text + classify, per site
+    ("topics", topics_flow),
+    ("publish", publish_flow),  # export + report
 ]
 
 
@@ -50,7 +50,7 @@ def practice_mining(
         report: dict = {"ingest": ingest_flow(sources=sources, db=db, force=force,
                                               dask_address=dask_address, dask_workers=dask_workers)}
         for name, step in CHAIN:
-            report[name] = step(db, force)
+            report[name] = step(db=db, force=force)
         logger.info("practice-mining finished: %s", ", ".join(report))
         return report
     finally:

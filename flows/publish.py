@@ -1,48 +1,75 @@
-"""Publish flow: the study export and the HTML report, the last steps of the main job.
+"""Publish flows: the study dataset (export) and the HTML report, rebuilt only when inputs changed.
 
-Reads: every table the export and report read (labels, topics, stages, dumps) — nothing else.
-Writes: files only, never the database: `data/exports/<name>/` (pipeline/export.py) and
-`data/report/` (pipeline/report.py). Both are deterministic, so rerunning them on an unchanged
-database rewrites the same bytes; they are cheap, so they are not cached.
+export — reads: question_labels, question_text, posts, users, dumps, topic and stage tables;
+         writes: `<exports>/<name>/` (Parquet, CSV, DATASHEET.md, coding sample) via pipeline.export.
+report — reads: the same tables through queries/; writes `<report>/index.html` and PNGs via
+         pipeline.report.
+Both write files, not tables, so the ledger key is built from what they read: the ledger keys of
+every ingest/text/classify run plus a content hash of the topic and stage tables, and
+pipeline.__version__. The step is skipped when the key is unchanged and its output still exists.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from prefect import flow, get_run_logger
+import duckdb
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 
-from pipeline import report
+from flows import cache
+from pipeline import __version__
 from pipeline.db import connect
-from pipeline.export import ExportOptions, export
-from pipeline.selection import Selection
 
-STUDY_EXPORT = "notebook-ml"
-SAMPLE_SIZE = 40
-SAMPLE_SEED = 20261122
+DERIVED_TABLES = ("topic_models", "topics", "question_topics", "topics_over_time", "topic_stages", "stage_coverage")
+
+
+def upstream_key(con: duckdb.DuckDBPyConnection) -> str:
+    """Key of everything export and report read (see the module docstring)."""
+    present = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
+    tables = [(t, con.execute(cache.query("table_fingerprint").format(table=t)).fetchone())
+              for t in DERIVED_TABLES if t in present]
+    return cache.make_key(con.execute(cache.query("upstream_keys")).fetchall(), tables, __version__)
+
+
+def _publish(con, stage: str, scope: Path, force: bool, work) -> dict:
+    step = cache.Step(stage, str(scope.resolve()), ("*",), upstream_key(con), __version__)
+    if not force and scope.exists() and cache.is_current(con, step):
+        get_run_logger().info("%s %s: inputs unchanged, skipped", stage, scope)
+        return {"stage": stage, "scope": str(scope), "status": "skipped"}
+    started = time.perf_counter()
+    rows = work()
+    cache.record(con, step, rows, time.perf_counter() - started)
+    get_run_logger().info("%s written to %s", stage, scope)
+    return {"stage": stage, "scope": str(scope), "status": "done", "rows": rows}
+
+
+@task(cache_policy=NO_CACHE, task_run_name="export {name}")
+def export_task(con, name: str, root: Path, force: bool) -> dict:
+    """pipeline.export.export of the study's default selection as `root/name`."""
+    from pipeline.export import ExportOptions, export
+
+    return _publish(con, "export", root / name, force, lambda: export(con, ExportOptions(name), root).rows)
+
+
+@task(cache_policy=NO_CACHE, task_run_name="report")
+def report_task(con, out: Path, force: bool) -> dict:
+    """pipeline.report.build into `out`."""
+    from pipeline.report import build
+
+    return _publish(con, "report", out, force, lambda: len(build(con, out).figures))
 
 
 @flow(name="publish")
-def publish_flow(
-    db: str,
-    force: bool = False,
-    exports_root: str = "data/exports",
-    report_dir: str = "data/report",
-) -> list[dict]:
-    """Export the study selection (notebook ML questions) with a coding sample, then the report.
-
-    `force` is accepted for the chain's (db, force) signature; both steps always run.
-    """
-    logger = get_run_logger()
-    con = connect(db)
+def publish_flow(db: str = "data/stackmine.duckdb", name: str = "practice-mining", exports: str | None = None,
+                 report: str | None = None, force: bool = False, wait_seconds: float = 0.0) -> list[dict]:
+    """Export and report; outputs default to data/exports and data/report next to the database."""
+    base = Path(db).resolve().parent
+    con = connect(db, wait_seconds=wait_seconds)
     try:
-        options = ExportOptions(STUDY_EXPORT, Selection(), sample=SAMPLE_SIZE, seed=SAMPLE_SEED)
-        exported = export(con, options, Path(exports_root))
-        written = report.build(con, Path(report_dir))
+        cache.ensure_ledger(con)
+        return [export_task(con, name, Path(exports) if exports else base / "exports", force),
+                report_task(con, Path(report) if report else base / "report", force)]
     finally:
         con.close()
-    logger.info("exported %d questions to %s; report at %s", exported.rows, exported.directory, written.index)
-    return [
-        {"stage": "export", "scope": str(exported.directory), "status": f"{exported.rows} questions"},
-        {"stage": "report", "scope": str(written.index), "status": f"{len(written.figures)} plots"},
-    ]

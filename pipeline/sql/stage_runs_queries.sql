@@ -35,3 +35,11 @@ SELECT m.dump_id
 FROM (SELECT any_value(dump_id) AS dump_id, max(newest_date) AS newest FROM main.dumps WHERE site = ?) AS m,
      (SELECT max(newest_date) AS newest FROM staged.dumps) AS s
 WHERE m.newest > s.newest;
+
+-- name: upstream_keys
+-- What export and report are keyed on, part 1: the ledger keys of every ingest/text/classify run.
+SELECT stage, scope, input_key FROM stage_runs WHERE stage IN ('ingest', 'text', 'classify') ORDER BY ALL;
+
+-- name: table_fingerprint
+-- Part 2: the content of one derived table (topics, stages), `{table}` from a fixed list in flows/publish.py.
+SELECT count(*), bit_xor(hash(t)) FROM {table} AS t;

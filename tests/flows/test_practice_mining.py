@@ -1,0 +1,90 @@
+"""The main job end to end on the bundled sample, the cache that makes a rerun cheap, and two
+runs on one database at the same time (a real second process)."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.practice_mining import practice_mining
+from pipeline.errors import DatabaseBusy
+from procs import kill_group, stackmine_cmd
+
+AI, SO = "ai.stackexchange.com", "stackoverflow.com"
+TABLES = ("dumps", "posts", "question_text", "question_labels", "stage_runs")
+
+
+def counts(db: Path) -> dict[str, int]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+    finally:
+        con.close()
+
+
+def statuses(report: dict) -> list[tuple[str, str]]:
+    """(stage, status) of every step of a practice_mining report, in order."""
+    items = [i for results in report.values() for i in (results if isinstance(results, list) else [results])]
+    return [(i.get("stage", "ingest"), i["status"]) for i in items]
+
+
+@pytest.fixture(scope="module")
+def mined(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, dict]:
+    """The sample mined twice into one database: (db, first report, second report)."""
+    db = tmp_path_factory.mktemp("mined") / "stackmine.duckdb"
+    first = practice_mining(db=str(db))
+    second = practice_mining(db=str(db))
+    return db, first, second
+
+
+def test_first_run_computes_every_stage(mined: tuple[Path, dict, dict]) -> None:
+    db, first, _ = mined
+    assert [s for s, _ in statuses(first)] == [
+        "ingest", "ingest", "text", "classify", "text", "classify", "topics", "export", "report"]
+    assert {st for _, st in statuses(first)} == {"ingested", "done"}
+    assert counts(db) == {"dumps": 9, "posts": 3210, "question_text": 2079, "question_labels": 2079,
+                          "stage_runs": 8}
+    assert (db.parent / "exports" / "practice-mining").is_dir() and (db.parent / "report" / "index.html").is_file()
+
+
+def test_second_run_on_unchanged_input_skips_everything(mined: tuple[Path, dict, dict]) -> None:
+    db, first, second = mined
+    assert [s for s, _ in statuses(second)] == [s for s, _ in statuses(first)]
+    assert {st for _, st in statuses(second)} == {"skipped"}
+    assert counts(db)["question_labels"] == 2079
+
+
+def wait_for_lock(db: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
+    """Block until `proc` holds the database's write lock (read-only opens then fail with a lock error)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if db.exists():
+            try:
+                duckdb.connect(str(db), read_only=True).close()
+            except duckdb.IOException as exc:
+                if "lock" in str(exc).lower():
+                    return
+        time.sleep(0.1)
+    raise AssertionError(f"run never took the lock (exit code {proc.poll()})")
+
+
+def test_two_runs_on_one_database_one_fails_clearly_then_one_waits(tmp_path: Path, prefect_env: dict) -> None:
+    db = tmp_path / "shared.duckdb"
+    first = subprocess.Popen(stackmine_cmd("run", "--db", str(db)), env=prefect_env, start_new_session=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for_lock(db, first)
+        with pytest.raises(DatabaseBusy, match=rf"{db} is being written by another stackmine process \(PID {first.pid}\)"):
+            practice_mining(db=str(db))
+        queued = practice_mining(db=str(db), wait_seconds=300)  # waits for the first run, then finds it all done
+        out, _ = first.communicate(timeout=300)
+    finally:
+        kill_group(first)
+    assert first.returncode == 0, out
+    assert {st for _, st in statuses(queued)} == {"skipped"}
+    assert counts(db) == {"dumps": 9, "posts": 3210, "question_text": 2079, "question_labels": 2079,
+                          "stage_runs": 8}
