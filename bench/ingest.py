@@ -9,8 +9,9 @@ then measures, each in its own process so memory is measured per method:
   (a) floor:  lxml iterparse clearing each element, doing nothing else, one core;
   (b) stackmine ingest into a fresh database (the CLI, end to end: start-up, parse, load, commit);
   (c) pandas.read_xml + DuckDB insert (on a slice if the file is large; scaled, and said so).
-Prints MB/s, rows/s and peak RSS (sum over the process and all its children, polled from /proc),
-and the ratios (b)/(a) and (b)/(c). Note the machine load: the cores are shared.
+Prints MB/s, rows/s, peak RSS (PSS summed over the process and all its children, polled from /proc),
+wall and CPU seconds, and the ratios (b)/(a) and (b)/(c). Note the machine load: the cores are
+shared, and a method that wants both cores suffers most when others use them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -117,7 +119,7 @@ print(len(df))
 
 
 def _tree_rss(root: int) -> int:
-    """Resident bytes of `root` and all its descendants, from /proc."""
+    """Memory of `root` and all its descendants (proportional set size), from /proc."""
     parents: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -134,16 +136,17 @@ def _tree_rss(root: int) -> int:
         frontier.extend(kids)
     total = 0
     for pid in tree:
-        try:
-            with open(f"/proc/{pid}/statm") as handle:
-                total += int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, IndexError, ValueError):
+        try:  # PSS: shared library pages are split between the processes mapping them, not counted twice
+            with open(f"/proc/{pid}/smaps_rollup") as handle:
+                total += next(int(l.split()[1]) for l in handle if l.startswith("Pss:")) * 1024
+        except (OSError, StopIteration, ValueError):
             continue
     return total
 
 
-def measure(command: list[str]) -> tuple[float, int, str]:
-    """Run `command`; return (wall seconds, peak RSS of its process tree, stdout)."""
+def measure(command: list[str]) -> tuple[float, int, str, float]:
+    """Run `command`; return (wall seconds, peak RSS of its process tree, stdout, CPU seconds)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
     peak = 0
@@ -154,7 +157,9 @@ def measure(command: list[str]) -> tuple[float, int, str]:
     out, err = process.communicate()
     if process.returncode != 0:
         raise SystemExit(f"{command[:3]} failed:\n{err[-2000:]}")
-    return seconds, peak, out
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
+    return seconds, peak, out, cpu
 
 
 def slice_file(source: Path, target: Path, megabytes: int) -> None:
@@ -168,9 +173,11 @@ def slice_file(source: Path, target: Path, megabytes: int) -> None:
         out.write(b"</posts>\n")
 
 
-def _report(name: str, megabytes: float, rows: int, seconds: float, peak: int, note: str = "") -> float:
+def _report(name: str, megabytes: float, rows: int, measured: tuple, note: str = "") -> float:
+    seconds, peak, _, cpu = measured
     rate = megabytes / seconds
-    print(f"{name:<34} {rate:8.1f} MB/s {rows / seconds:10,.0f} rows/s {peak / 2**20:8.0f} MB peak RSS  {note}")
+    print(f"{name:<34} {rate:7.1f} MB/s {rows / seconds:9,.0f} rows/s {peak / 2**20:6.0f} MB peak RSS "
+          f"{seconds:6.1f} s wall {cpu:6.1f} s CPU  {note}")
     return rate
 
 
@@ -191,22 +198,20 @@ def main() -> None:
     print(f"generated {posts} ({size:,.0f} MB, {rows:,} rows) in {time.monotonic() - started:.0f} s")
     print(f"machine: {os.cpu_count()} cores; load before: {os.getloadavg()[0]:.2f} (1-min average; cores are shared)")
     python = sys.executable
-    seconds, peak, _ = measure([python, "-c", FLOOR, str(posts)])
-    floor = _report("(a) floor: lxml iterparse, 1 core", size, rows, seconds, peak)
+    floor = _report("(a) floor: lxml iterparse, 1 core", size, rows, measure([python, "-c", FLOOR, str(posts)]))
     command = [str(Path(python).parent / "stackmine"), "ingest", str(site), "--db", str(work / "ingest.duckdb")]
     if args.workers:
         command += ["--workers", str(args.workers)]
-    seconds, peak, _ = measure(command)
-    ours = _report("(b) stackmine ingest (end to end)", size, rows, seconds, peak)
+    ours = _report("(b) stackmine ingest (end to end)", size, rows, measure(command))
     sample, sample_mb = posts, size
     if args.pandas_mb < size:
         sample = work / "slice" / "Posts.xml"
         sample.parent.mkdir()
         slice_file(posts, sample, args.pandas_mb)
         sample_mb = sample.stat().st_size / 1e6
-    seconds, peak, out = measure([python, "-c", PANDAS, str(sample), str(work / "pandas.duckdb")])
-    note = f"(measured on a {sample_mb:,.0f} MB slice, rates scale)" if sample != posts else ""
-    pandas = _report("(c) pandas read_xml + DuckDB", sample_mb, int(out.strip()), seconds, peak, note)
+    measured = measure([python, "-c", PANDAS, str(sample), str(work / "pandas.duckdb")])
+    note = f"(on a {sample_mb:,.0f} MB slice; rates scale)" if sample != posts else ""
+    pandas = _report("(c) pandas read_xml + DuckDB", sample_mb, int(measured[2].strip()), measured, note)
     print(f"ratios: (b)/(a) = {ours / floor:.2f}x   (b)/(c) = {ours / pandas:.2f}x   "
           f"load after: {os.getloadavg()[0]:.2f}")
     for path in sorted(work.rglob("*"), reverse=True):
