@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from importlib import resources
+from itertools import groupby
 from typing import NamedTuple
 
 import spacy
@@ -27,6 +28,7 @@ from pipeline.errors import StackmineError
 
 FAMILIES = ("platforms", "ml", "stages")
 TOKEN_RE = re.compile(r"[a-z0-9_]+(?:[-'.+#/][a-z0-9_]+)*|[^\sa-z0-9_]")
+GAP = "\u2026"  # stands for a run of words no lexicon entry uses
 # Long tracebacks and data dumps add nothing after their first screens but cost scan time.
 MAX_CODE_CHARS = 30_000
 
@@ -126,6 +128,24 @@ class Scanner:
             self._add_phrases(key, spec)
             for pattern in spec.get("code", []):
                 self.code_res[key.family].extend(_compile(part, key) for part in expand(pattern))
+        # Patterns grouped by anchor, so each anchor is looked for once per text.
+        self.code_groups = _by_anchor([p for f in FAMILIES for p in self.code_res[f]])
+        self.prose_groups = _by_anchor(self.code_res["platforms"])
+        self.lexicon_words = self._lexicon_words(rules)
+
+    @staticmethod
+    def _lexicon_words(rules: Rules) -> frozenset[str]:
+        """Every token of every phrase and filter word: the only words the matchers look at."""
+        found: set[str] = set()
+        for spec in rules.terms.values():
+            for text in spec.get("phrases", []) + spec.get("not_followed_by", []) + spec.get("not_preceded_by", []):
+                found.update(tokens(text))
+            for pattern in spec.get("patterns", []):
+                for token in pattern:
+                    values = token.get("ORTH", token.get("LOWER"))
+                    values = values.get("IN", []) if isinstance(values, dict) else [values] if values else []
+                    found.update(v for v in values if isinstance(v, str))
+        return frozenset(found)
 
     def _add_phrases(self, key: Key, spec: dict) -> None:
         phrases, patterns = spec.get("phrases", []), spec.get("patterns", [])
@@ -154,17 +174,20 @@ class Scanner:
             # A question without a code block is usually conceptual (which approach, what does
             # this mean): a structural signal the stage rules may use, shown as "shape:no code".
             hits.add(Hit("shape", "no-code", "weak", "shape", "no code"))
-        return sorted(hits)
+        return list(hits)
 
     def _scan_words(self, hits: set[Hit], title: str, prose: str, inline_code: list[str]) -> None:
-        parts = [("title", tokens(title)), ("prose", tokens(prose)), ("inline", tokens(" ; ".join(inline_code)))]
         words: list[str] = []
         places: list[str] = []
-        for place, toks in parts:
-            words.extend(toks)
-            places.extend([place] * len(toks))
-            words.append("\n")
-            places.append(place)
+        lexicon, gap = self.lexicon_words, GAP
+        for place, text in (("title", title), ("prose", prose), ("inline", " ; ".join(inline_code))):
+            # Words no phrase or filter uses become gap tokens, and runs of them one gap: phrases
+            # cannot match across a gap, and the Doc is far shorter (building it is the main cost).
+            kept = [w if w in lexicon else gap for w in TOKEN_RE.findall(text.lower())]
+            kept = [w for w, _run in groupby(kept)]
+            kept.append(gap)
+            words.extend(kept)
+            places.extend([place] * len(kept))
         doc = Doc(self.vocab, words=words)
         matches = self.matcher(doc)
         if len(self.token_matcher):
@@ -179,18 +202,39 @@ class Scanner:
     def _scan_code(self, hits: set[Hit], code: str, inline_code: list[str], prose: str) -> None:
         # Inline code is code: its regex hits are reported as code, its words as "inline".
         # Platform signs also run over prose: old posts paste tracebacks and prompts as text.
-        jobs = [(code[:MAX_CODE_CHARS], "code", FAMILIES), ("\n".join(inline_code), "code", FAMILIES),
-                (prose[:MAX_CODE_CHARS], "prose", ("platforms",))]
-        for text, place, families in jobs:
-            if not text:
+        code_text = code[:MAX_CODE_CHARS] + "\n" + "\n".join(inline_code)
+        for text, place, (by_word, by_substring) in ((code_text, "code", self.code_groups),
+                                                      (prose[:MAX_CODE_CHARS], "prose", self.prose_groups)):
+            if not text.strip():
                 continue
-            for family in families:
-                for pattern in self.code_res[family]:
-                    if pattern.anchor not in text:
-                        continue
+            candidates = [group for word in set(WORD_RE.findall(text)) & by_word.keys() for group in by_word[word]]
+            candidates += [group for group in by_substring if group[0] in text]
+            for anchor, patterns in candidates:
+                if anchor not in text:
+                    continue
+                for pattern in patterns:
                     key = pattern.key
                     for m in pattern.regex.finditer(text):
                         hits.add(Hit(key.family, key.label, key.strength, place, m.group(0).strip()[:60]))
+
+
+def _by_anchor(patterns: list["CodePattern"]) -> tuple[dict[str, list[tuple[str, list]]], list[tuple[str, list]]]:
+    """Patterns grouped by anchor, indexed by their whole word when they have one.
+
+    A question's code is tokenised into \\w+ runs once; a set intersection with the index keys
+    then picks the few anchors worth a substring test, instead of testing every anchor.
+    """
+    groups: dict[tuple[str, str], list[CodePattern]] = {}
+    for pattern in patterns:
+        groups.setdefault((pattern.anchor, pattern.word), []).append(pattern)
+    by_word: dict[str, list[tuple[str, list]]] = {}
+    by_substring: list[tuple[str, list]] = []
+    for (anchor, word), members in groups.items():
+        if word:
+            by_word.setdefault(word, []).append((anchor, members))
+        else:
+            by_substring.append((anchor, members))
+    return by_word, by_substring
 
 
 def _filtered(words: list[str], start: int, end: int, rule: tuple[frozenset[str], frozenset[str]]) -> bool:
@@ -206,6 +250,7 @@ class CodePattern(NamedTuple):
     regex: re.Pattern[str]
     key: Key
     anchor: str
+    word: str  # a whole word every match contains (set lookup), or "" to test `anchor` as a substring
 
 
 def _compile(pattern: str, key: Key) -> CodePattern:
@@ -219,7 +264,37 @@ def _compile(pattern: str, key: Key) -> CodePattern:
         regex = re.compile(pattern)
     except re.error as exc:
         raise RuleError(f"code pattern {pattern!r} of {key.family}/{key.label} does not compile: {exc}") from exc
-    return CodePattern(regex, key, literal_anchor(pattern))
+    anchor = literal_anchor(pattern)
+    return CodePattern(regex, key, anchor, interior_word(anchor) or leading_word(pattern))
+
+
+def interior_word(anchor: str) -> str:
+    """The longest \\w+ run of the anchor with a non-word character of the anchor on both sides:
+    any text containing the anchor contains that run as a whole word (e.g. "ipython" in
+    "<ipython-input-")."""
+    inner = [m.group(0) for m in WORD_RE.finditer(anchor) if m.start() > 0 and m.end() < len(anchor)]
+    return max(inner, key=len) if inner else ""
+
+
+WORD_RE = re.compile(r"\w+")
+
+
+def leading_word(pattern: str) -> str:
+    """The word a pattern like `\\bStandardScaler\\(` starts with, when every match has it whole.
+
+    Whole means: `\\b` before it and a literal non-word character right after it, so the text's
+    set of \\w+ runs must contain it; a set lookup is much cheaper than a substring search.
+    """
+    if not pattern.startswith("\\b"):
+        return ""
+    found = re.match(r"[A-Za-z_][A-Za-z0-9_]*", pattern[2:])
+    if not found:
+        return ""
+    after = pattern[2 + found.end():2 + found.end() + 2]
+    escaped_punct = len(after) == 2 and after[0] == "\\" and not after[1].isalnum() and after[1] != "_"
+    plain_punct = bool(after) and after[0] not in _META and not after[0].isalnum() and after[0] != "_"
+    boundary = after == "\\b"
+    return found.group(0) if escaped_punct or plain_punct or boundary else ""
 
 
 def expand(pattern: str) -> list[str]:

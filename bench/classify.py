@@ -1,0 +1,137 @@
+"""Benchmark text extraction + classification against a keyword-anywhere baseline, in one run.
+
+    .venv/bin/python bench/classify.py                      # 100k questions, bundled SEDE sample
+    .venv/bin/python bench/classify.py --questions 200000 --csv ../shared/data/sede/stackoverflow.com/data-science-questions-2022.csv
+
+Questions: the 1,475 real Stack Overflow questions of the SEDE export (data/sample), repeated
+until --questions are reached. Each method runs in its own subprocess, one core, so its peak RSS
+(ru_maxrss) is its own:
+  (a) baseline: keyword-anywhere (pipeline/baselines.py) on title + raw body HTML — a substring
+      test per keyword, no parsing: the cheapest thing that produces the same labels;
+  (b) stackmine: pipeline.text.parse_body + Classifier.label per question (lxml, spaCy
+      PhraseMatcher, anchored code patterns, decisions with evidence) — what `stackmine text` and
+      `stackmine classify` do per row, without the database;
+  (c) stackmine end to end: `extract` + `classify` into a fresh DuckDB file under /tmp (reading
+      posts, writing question_text and question_labels), on the same questions with new ids.
+Prints questions/s (wall clock, and per CPU-second of the process: on shared cores the wall figure
+drops with other people's load, the CPU figure is the per-core speed), peak RSS, and the ratios
+(b)/(a), (c)/(a). The end-to-end process's CPU time excludes DuckDB's own worker threads. Repetition means spaCy's vocabulary
+is warm after the first copy, as it is on a large real dump. The cores are shared: note the load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_CSV = REPO / "data" / "sample" / "stackoverflow.com" / "data-science-questions-2022.csv"
+
+
+def load_questions(path: Path, n: int) -> list[tuple[str, str, list[str]]]:
+    """(title, body, tags) of the CSV's questions, repeated to n."""
+    csv.field_size_limit(1 << 30)
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        base = [(r["Title"], r["Body"], [t for t in r["Tags"].strip("<>|").replace("><", "|").split("|") if t])
+                for r in csv.DictReader(handle) if r["PostTypeId"] == "1"]
+    return [base[i % len(base)] for i in range(n)]
+
+
+def run_baseline(questions: list) -> int:
+    from pipeline.baselines import KeywordAnywhere, load_baselines
+
+    keyword = KeywordAnywhere(load_baselines(), "model-training")
+    return sum(bool(keyword.guess(title, body).platforms) for title, body, _tags in questions)
+
+
+def run_stackmine(questions: list) -> int:
+    from pipeline.classify import Classifier
+    from pipeline.text import parse_body, title_text
+
+    classifier = Classifier()
+    notebook = 0
+    for title, body, tags in questions:
+        parsed = parse_body(body)
+        labels = classifier.label(title_text(title), parsed.prose, parsed.inline_code, parsed.code, tags)
+        notebook += bool(labels.platforms)
+    return notebook
+
+
+def run_end_to_end(questions: list) -> int:
+    import pyarrow as pa
+
+    from pipeline.classify import classify
+    from pipeline.db import connect
+    from pipeline.text import extract
+
+    with tempfile.TemporaryDirectory(prefix="stackmine-bench-") as tmp:
+        con = connect(Path(tmp) / "bench.duckdb")
+        posts = pa.table({
+            "site": ["bench.stackoverflow.com"] * len(questions), "dump_id": ["bench"] * len(questions),
+            "id": list(range(1, len(questions) + 1)), "post_type_id": [1] * len(questions),
+            "creation_date": [None] * len(questions), "title": [q[0] for q in questions],
+            "body": [q[1] for q in questions], "tags": [q[2] for q in questions]})
+        con.register("bench_posts", posts)
+        con.execute("INSERT INTO posts (site, dump_id, id, post_type_id, creation_date, title, body, tags) "
+                    "SELECT site, dump_id, id, post_type_id, coalesce(creation_date, TIMESTAMP '2022-01-01'), "
+                    "title, body, tags FROM bench_posts")
+        con.unregister("bench_posts")
+        started, cpu_started = time.perf_counter(), time.process_time()
+        extract(con)
+        classify(con)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        notebook = con.execute("SELECT count(*) FROM question_labels WHERE notebook").fetchone()[0]
+        con.close()
+    return notebook, seconds, cpu
+
+
+def child(method: str, csv_path: Path, n: int) -> None:
+    """Run one method in this process and print a JSON line with its figures."""
+    questions = load_questions(csv_path, n)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started, cpu_started = time.perf_counter(), time.process_time()
+    if method == "end-to-end":
+        notebook, seconds, cpu = run_end_to_end(questions)
+    else:
+        notebook = (run_baseline if method == "baseline" else run_stackmine)(questions)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"method": method, "n": n, "seconds": seconds, "qps": n / seconds, "cpu_qps": n / cpu,
+                      "notebook": notebook, "peak_rss_mb": peak / 1024, "input_rss_mb": rss_before / 1024}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=int, default=100_000)
+    parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
+    parser.add_argument("--child", choices=["baseline", "stackmine", "end-to-end"])
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.csv, args.questions)
+        return
+    print(f"{args.questions:,} questions from {args.csv.name} (repeated); load average {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} cores; one process per method, one core each")
+    results = {}
+    for method in ("baseline", "stackmine", "end-to-end"):
+        out = subprocess.run([sys.executable, __file__, "--child", method, "--questions", str(args.questions),
+                              "--csv", str(args.csv)], capture_output=True, text=True, check=True, cwd=REPO)
+        results[method] = json.loads(out.stdout.strip().splitlines()[-1])
+        r = results[method]
+        print(f"  {method:<11} {r['qps']:>8,.0f} questions/s wall, {r['cpu_qps']:>8,.0f} per CPU-second"
+              f"  {r['seconds']:>6.1f} s  peak RSS {r['peak_rss_mb']:>5.0f} MB  notebook={r['notebook']:,}")
+    base, base_cpu = results["baseline"]["qps"], results["baseline"]["cpu_qps"]
+    for method in ("stackmine", "end-to-end"):
+        print(f"ratio {method}/baseline: {results[method]['qps'] / base:.3f} wall, "
+              f"{results[method]['cpu_qps'] / base_cpu:.3f} CPU")
+
+
+if __name__ == "__main__":
+    main()
