@@ -1,0 +1,66 @@
+"""`stackmine topics`: BERTopic over a selection of labelled questions, offline and seeded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pipeline.commands.options import db_option
+from pipeline.commands.selection_options import selection_from, selection_options
+from pipeline.db import connect
+
+
+@click.command("topics")
+@db_option
+@selection_options
+@click.option("--backend", type=click.Choice(["model2vec", "tfidf"]), default="model2vec", show_default=True,
+              help="Embeddings: the shipped static MiniLM model, or TF-IDF+SVD (fast, weaker).")
+@click.option("--seed", type=int, default=42, show_default=True, help="Seed of every random step.")
+@click.option("--n-topics", type=int, help="k for k-means (small corpora); default by corpus size.")
+@click.option("--min-topic-size", type=int, help="HDBSCAN min_cluster_size (large corpora); default by corpus size.")
+@click.option("--period", type=click.Choice(["year", "quarter"]), default="year", show_default=True,
+              help="Period of topics_over_time.")
+@click.option("--force", is_flag=True, help="Refit even if this exact model is stored.")
+@click.option("--save-model", type=click.Path(file_okay=False, path_type=Path),
+              help="Also save the fitted BERTopic here (safetensors; loads offline).")
+@click.option("--wait", "wait_seconds", type=float, default=0.0, show_default=True,
+              help="Seconds to wait for another stackmine process to release the database.")
+def topics_command(db_path: Path, sites, platforms, year_from, year_to, notebook, ml, where, backend: str, seed: int,
+                   n_topics: int | None, min_topic_size: int | None, period: str, force: bool,
+                   save_model: Path | None, wait_seconds: float) -> None:
+    """Fit BERTopic on title + prose + tags of the selected questions (default: notebook
+    questions about ML) and store topic_models, topics, question_topics, topics_over_time.
+    Embeddings come from the model shipped in pipeline/models/ (no network) and are cached;
+    the same input gives the same topics, and an unchanged input is skipped.
+
+    \b
+    Example:
+      stackmine topics
+      stackmine topics --site stackoverflow.com --notebook any --backend tfidf
+    """
+    from pipeline.topics import TopicParams, run_topics
+
+    selection = selection_from(sites, platforms, year_from, year_to, notebook, ml, where)
+    params = TopicParams(backend=backend, seed=seed, n_topics=n_topics, min_topic_size=min_topic_size, period=period)
+    con = connect(db_path, wait_seconds=wait_seconds)
+    try:
+        run = run_topics(con, selection, params, force=force or save_model is not None, progress=True,
+                         save_to=save_model)
+        rows = con.execute(
+            "SELECT topic_id, size, label FROM topics WHERE topic_model_id = ? ORDER BY topic_id", [run.topic_model_id]
+        ).fetchall()
+    finally:
+        con.close()
+    status = "unchanged, skipped" if run.skipped else "fitted"
+    click.echo(f"topic model {run.topic_model_id}: {run.n_docs:,} questions, {run.n_topics} topics ({status})")
+    click.echo(f"  coherence (NPMI) {_fmt(run.coherence)}, diversity {_fmt(run.diversity)}")
+    for topic_id, size, label in rows:
+        click.echo(f"  {topic_id:>4} {size:>6}  {label}")
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+COMMANDS = [topics_command]
