@@ -65,15 +65,19 @@ def sample_db_copy(sample_db_path: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def study_db_path(sample_db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample database after the real analysis stages (text, classify); closed, read it only.
+    """The sample database after every real analysis stage (text, classify, topics, stages) on the
+    study's default selection (notebook ML questions); closed, read it only.
 
-    Export, report and query tests share it so the stages run once per session.
+    Export, report and query tests share it so the stages run once per session (about 10 s).
     """
     import shutil
 
     from pipeline.classify import classify
     from pipeline.db import connect
+    from pipeline.selection import Selection
+    from pipeline.stages import run_stages
     from pipeline.text import extract
+    from pipeline.topics import TopicParams, run_topics
 
     path = tmp_path_factory.mktemp("study_db") / "study.duckdb"
     shutil.copyfile(sample_db_path, path)
@@ -81,6 +85,8 @@ def study_db_path(sample_db_path: Path, tmp_path_factory: pytest.TempPathFactory
     try:
         extract(con)
         classify(con)
+        run_topics(con, Selection(), TopicParams())
+        run_stages(con, Selection())
     finally:
         con.close()
     return path

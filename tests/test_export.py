@@ -62,9 +62,15 @@ def test_export_writes_the_documented_files(study_export: Path, study_db_path: P
     expected = con.execute(
         "SELECT site, post_id FROM question_labels WHERE notebook AND ml ORDER BY site, post_id"
     ).fetchall()
+    (model,) = con.execute("SELECT topic_model_id FROM topic_models").fetchone()
+    topics = dict(con.execute("SELECT post_id, topic_id FROM question_topics").fetchall())
+    main_stage = dict(con.execute("SELECT topic_id, stage FROM topic_stages WHERE rank = 1").fetchall())
     con.close()
     table = pq.read_table(study_export / "questions.parquet")
     assert list(zip(table.column("site").to_pylist(), table.column("post_id").to_pylist())) == expected
+    for row in table.to_pylist():  # the topic model was fitted on this selection: every row has its topic
+        assert (row["topic_model_id"], row["topic_id"]) == (model, topics[row["post_id"]])
+        assert row["topic_stage"] == main_stage.get(row["topic_id"])
     rows = _csv_rows(study_export / "questions.csv")
     assert [(r["site"], int(r["post_id"])) for r in rows] == expected
     assert table.column_names == list(rows[0])

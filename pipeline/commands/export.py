@@ -8,22 +8,13 @@ import click
 
 from pipeline import export as export_stage
 from pipeline.commands.options import db_option
+from pipeline.commands.selection_options import selection_from, selection_options
 from pipeline.db import connect
-from pipeline.selection import Selection
-
-_TRISTATE = {"yes": True, "no": False, "any": None}
 
 
 @click.command("export")
 @click.argument("name")
-@click.option("--site", "sites", multiple=True, help="Only this site (repeatable).")
-@click.option("--platform", "platforms", multiple=True, help="Only questions on this platform (repeatable).")
-@click.option("--notebook", type=click.Choice(list(_TRISTATE)), default="yes", show_default=True,
-              help="Notebook questions only (yes), non-notebook only (no), or both (any).")
-@click.option("--ml", type=click.Choice(list(_TRISTATE)), default="yes", show_default=True,
-              help="ML questions only (yes), non-ML only (no), or both (any).")
-@click.option("--year-from", type=int, help="First creation year included.")
-@click.option("--year-to", type=int, help="Last creation year included.")
+@selection_options
 @click.option("--pseudonymise", is_flag=True, help="Replace author ids and names with salted hashes.")
 @click.option("--salt", help="Salt for --pseudonymise (default: random; never written to the export).")
 @click.option("--sample", type=click.IntRange(min=1), help="Also draw a stratified coding sample of N questions.")
@@ -32,14 +23,16 @@ _TRISTATE = {"yes": True, "no": False, "any": None}
 @click.option("--out", "root", type=click.Path(file_okay=False, path_type=Path), default=export_stage.DEFAULT_ROOT,
               show_default=True, help="Folder that receives the export folder NAME.")
 @db_option
-def export_command(name: str, sites: tuple[str, ...], platforms: tuple[str, ...], notebook: str, ml: str,
-                   year_from: int | None, year_to: int | None, pseudonymise: bool, salt: str | None,
-                   sample: int | None, seed: int, topic_model: str | None, root: Path, db_path: Path) -> None:
+def export_command(name: str, sites: tuple[str, ...], platforms: tuple[str, ...], year_from: int | None,
+                   year_to: int | None, notebook: str, ml: str, where: str | None, pseudonymise: bool,
+                   salt: str | None, sample: int | None, seed: int, topic_model: str | None, root: Path,
+                   db_path: Path) -> None:
     """Export the selected questions as data/exports/NAME/ (Parquet, CSV, DATASHEET.md, sample).
 
-    Rows carry labels, evidence, topics, stages and CC BY-SA attribution (post URL, license,
-    author name and profile). The database is opened read-only; rerunning the same export on the
-    same database writes byte-identical files.
+    Questions are chosen by the same options as `stackmine topics` (default: notebook questions
+    about ML). Rows carry labels, evidence, topics, stages and CC BY-SA attribution (post URL,
+    license, author name and profile). The database is opened read-only; rerunning the same
+    export on the same database writes byte-identical files.
 
     \b
     Example:
@@ -48,8 +41,7 @@ def export_command(name: str, sites: tuple[str, ...], platforms: tuple[str, ...]
     """
     if salt and not pseudonymise:
         raise click.UsageError("--salt only makes sense with --pseudonymise")
-    selection = Selection(sites=sites, platforms=platforms, notebook=_TRISTATE[notebook], ml=_TRISTATE[ml],
-                          year_from=year_from, year_to=year_to)
+    selection = selection_from(sites, platforms, year_from, year_to, notebook, ml, where)
     options = export_stage.ExportOptions(name, selection, pseudonymise, salt, sample, seed, topic_model)
     con = connect(db_path, read_only=True)
     try:
