@@ -1,0 +1,57 @@
+"""The acquire flow over a real HTTP server: Prefect retries resume a dropped download, and a
+checksum mismatch stops the flow before anything is ingested."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import SAMPLE
+from flows.acquire import acquire_flow, download_site
+from pipeline.errors import ChecksumMismatch
+from rangeserver import RangeServer
+
+AI = "ai.stackexchange.com"
+AI_SHA = "b694d5561b04fcf2ef71aa64a5bc5cc61af2d9de72f6759900d8dc37d65cd959"
+AI_SIZE = 1_441_997
+
+
+@pytest.fixture()
+def mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    root = tmp_path / "mirror"
+    root.mkdir()
+    shutil.copyfile(SAMPLE / f"{AI}.7z", root / f"{AI}.7z")
+    (root / "SHA256SUMS").write_text(f"{AI_SHA}  {AI}.7z\n")
+    (root / "WRONGSUMS").write_text(f"{'f' * 64}  {AI}.7z\n")
+    # the same retries, without the production back-off of 2/10/60 s between attempts
+    monkeypatch.setattr("flows.acquire.download_site", download_site.with_options(retry_delay_seconds=0))
+    server = RangeServer(root).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_dropped_download_is_retried_resumed_and_ingested(mirror: RangeServer, tmp_path: Path) -> None:
+    mirror.drop_once.add(f"{AI}.7z")
+    db = tmp_path / "acq.duckdb"
+    [got] = acquire_flow(sites=[AI], base=mirror.url, dump_date="2017-03", raw_root=str(tmp_path / "raw"),
+                         checksums=f"{mirror.url}/SHA256SUMS", ingest=True, db=str(db))
+    assert (got["status"], got["sha256"]) == ("resumed", AI_SHA)
+    assert [r for r in mirror.requests if r[0].endswith(".7z")] == [(f"{AI}.7z", None), (f"{AI}.7z", f"bytes={AI_SIZE // 2}-")]
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*), count(DISTINCT site) FROM dumps").fetchone() == (8, 1)
+    con.close()
+
+
+def test_checksum_mismatch_fails_without_retry_and_ingests_nothing(mirror: RangeServer, tmp_path: Path) -> None:
+    db = tmp_path / "acq.duckdb"
+    with pytest.raises(ChecksumMismatch, match="nothing was placed in data/raw or ingested"):
+        acquire_flow(sites=[AI], base=mirror.url, dump_date="2017-03", raw_root=str(tmp_path / "raw"),
+                     checksums=f"{mirror.url}/WRONGSUMS", ingest=True, db=str(db))
+    assert [r[0] for r in mirror.requests] == ["WRONGSUMS", f"{AI}.7z"]  # not retried
+    assert list((tmp_path / "raw" / "2017-03").iterdir()) == []
+    assert not db.exists()
