@@ -111,6 +111,7 @@ cols = ["Id","PostTypeId","AcceptedAnswerId","ParentId","CreationDate","Score","
         "Tags","AnswerCount","CommentCount","ContentLicense"]
 df = pd.read_xml(sys.argv[1], parser="lxml", iterparse={"row": cols})
 con = duckdb.connect(sys.argv[2])
+con.execute("SET enable_progress_bar = false")
 con.register("df", df)
 con.execute("CREATE TABLE posts AS SELECT * FROM df")
 con.close()
@@ -211,7 +212,7 @@ def main() -> None:
         sample_mb = sample.stat().st_size / 1e6
     measured = measure([python, "-c", PANDAS, str(sample), str(work / "pandas.duckdb")])
     note = f"(on a {sample_mb:,.0f} MB slice; rates scale)" if sample != posts else ""
-    pandas = _report("(c) pandas read_xml + DuckDB", sample_mb, int(measured[2].strip()), measured, note)
+    pandas = _report("(c) pandas read_xml + DuckDB", sample_mb, int(measured[2].split()[-1]), measured, note)
     print(f"ratios: (b)/(a) = {ours / floor:.2f}x   (b)/(c) = {ours / pandas:.2f}x   "
           f"load after: {os.getloadavg()[0]:.2f}")
     for path in sorted(work.rglob("*"), reverse=True):

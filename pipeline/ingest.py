@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 DUMP_TABLES = ("dumps", "posts", "post_tags", "users", "comments", "tags", "post_links",
                "post_history", "votes", "badges")
 POOL_MIN_BYTES = 24 << 20  # below this, starting worker processes costs more than it saves
+LOAD_MEMORY_LIMIT = "256MB"  # DuckDB spills to disk beyond this; keeps ingest's peak RSS flat
 
 
 @dataclass
@@ -201,7 +202,7 @@ def load_site(con: duckdb.DuckDBPyConnection, site: str, results: list[FileResul
     params = {"site": site}
     log.info("%s: loading %s into the database", site, snapshot)
     started = time.monotonic()
-    with transaction(con):
+    with _memory_limit(con, LOAD_MEMORY_LIMIT), transaction(con):
         for table in DUMP_TABLES:
             con.execute(_sql("delete_site", table), params)
         for result in results:
@@ -219,6 +220,17 @@ def load_site(con: duckdb.DuckDBPyConnection, site: str, results: list[FileResul
         rows = {t: con.execute(_sql("table_rows", t), params).fetchone()[0] for t in DUMP_TABLES}
     log.info("%s: committed %d posts in %.1f s", site, rows["posts"], time.monotonic() - started)
     return SiteReport(site, snapshot, "loaded", rows, sum(r.size_bytes for r in results))
+
+
+@contextmanager
+def _memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
+    """Cap DuckDB's buffer memory while loading (it otherwise caches up to 80% of RAM), then restore."""
+    before = con.execute(_sql("memory_limit")).fetchone()[0]
+    con.execute(f"SET memory_limit = '{limit}'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET memory_limit = '{before}'")
 
 
 def _dumps_rows(site: str, snapshot: str, results: list[FileResult],
