@@ -85,38 +85,39 @@ def _diff_panel(ax, rows: list[dict]) -> None:
     ax.set_xlabel("notebook − baseline (95% Newcombe interval)")
     for verdict, colour in VERDICT_COLOURS.items():
         ax.plot([], [], "o", color=colour, label=verdict)
-    ax.legend(loc="lower right")
+    ax.legend(loc="best")
 
 
 def platforms_over_time(rows: list[dict]) -> bytes:
-    """Notebook questions per platform per year (all sites together).
-
-    Lines when there are three years or more; grouped bars otherwise, where a line would be a dot.
-    """
+    """Notebook questions per platform per year (all sites together)."""
     title = "Notebook questions per platform per year"
     if not rows:
         return _empty(title, "no notebook questions labelled: run `stackmine classify` first")
-    counts: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in rows:
-        counts[r["platform"]][r["year"]] += r["questions"]
-    years = sorted({r["year"] for r in rows})
-    platforms = sorted(counts, key=lambda p: (-sum(counts[p].values()), p))
+        counts[r["platform"]][str(r["year"])] += r["questions"]
     fig, ax = plt.subplots(figsize=(10, 4.5))
-    if len(years) >= 3:
-        for platform in platforms:
-            ax.plot(years, [counts[platform].get(year, 0) for year in years], marker="o", label=platform)
-        ax.set_xticks(years, [str(year) for year in years])
-    else:
-        width = 0.8 / len(platforms)
-        for i, platform in enumerate(platforms):
-            xs = [j + (i - (len(platforms) - 1) / 2) * width for j in range(len(years))]
-            bars = ax.bar(xs, [counts[platform].get(year, 0) for year in years], width=width, label=platform)
-            ax.bar_label(bars, fontsize=8)
-        ax.set_xticks(range(len(years)), [str(year) for year in years])
-    ax.set_ylabel("questions")
+    _series(ax, counts, sorted({str(r["year"]) for r in rows}))
     ax.set_title(title)
-    ax.legend(ncol=4, fontsize=9)
     return _png(fig)
+
+
+def _series(ax, counts: dict[str, dict[str, int]], periods: list[str]) -> None:
+    """One series per key, largest first: lines over three periods or more, grouped bars otherwise
+    (a line through one or two points says nothing)."""
+    names = sorted(counts, key=lambda n: (-sum(counts[n].values()), n))
+    if len(periods) >= 3:
+        for name in names:
+            ax.plot(range(len(periods)), [counts[name].get(p, 0) for p in periods], marker="o", label=name[:40])
+    else:
+        width = 0.8 / len(names)
+        for i, name in enumerate(names):
+            xs = [j + (i - (len(names) - 1) / 2) * width for j in range(len(periods))]
+            bars = ax.bar(xs, [counts[name].get(p, 0) for p in periods], width=width, label=name[:40])
+            ax.bar_label(bars, fontsize=8)
+    ax.set_xticks(range(len(periods)), periods, rotation=45 if len(periods) > 12 else 0)
+    ax.set_ylabel("questions")
+    ax.legend(ncol=2 if len(names) > 4 else 1, fontsize=8)
 
 
 def topic_sizes(rows: list[dict], top: int = 15) -> bytes:
@@ -138,23 +139,17 @@ def topic_sizes(rows: list[dict], top: int = 15) -> bytes:
 
 
 def topics_over_time(rows: list[dict], top: int = 8) -> bytes:
-    """Questions per period for the `top` largest topics, one line each."""
+    """Questions per period for the `top` largest topics."""
     title = "Topics over time"
     if not rows:
         return _empty(title, "no topics over time: run `stackmine topics` first")
-    totals: dict[int, int] = defaultdict(int)
-    series: dict[int, dict[str, int]] = defaultdict(dict)
-    names: dict[int, str] = {}
+    totals: dict[str, int] = defaultdict(int)
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
     for r in rows:
-        totals[r["topic_id"]] += r["questions"]
-        series[r["topic_id"]][r["period"]] = r["questions"]
-        names[r["topic_id"]] = r["label"]
-    periods = sorted({r["period"] for r in rows})
+        totals[r["label"]] += r["questions"]
+        counts[r["label"]][r["period"]] = r["questions"]
+    largest = sorted(totals, key=lambda t: (-totals[t], t))[:top]
     fig, ax = plt.subplots(figsize=(10, 4.5))
-    for topic in sorted(totals, key=lambda t: (-totals[t], t))[:top]:
-        ax.plot(range(len(periods)), [series[topic].get(p, 0) for p in periods], marker="o", label=names[topic][:40])
-    ax.set_xticks(range(len(periods)), periods, rotation=45 if len(periods) > 12 else 0)
-    ax.set_ylabel("questions")
-    ax.set_title(f"{title} (largest {top} topics)")
-    ax.legend(fontsize=8, ncol=2)
+    _series(ax, {t: counts[t] for t in largest}, sorted({r["period"] for r in rows}))
+    ax.set_title(f"{title} (largest {min(top, len(totals))} topics)")
     return _png(fig)
