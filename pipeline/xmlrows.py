@@ -9,8 +9,8 @@ parser runs with entity resolution, DTD loading and network access off in any ca
 
 from __future__ import annotations
 
-import functools
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -169,14 +169,18 @@ class _Rows:
         return self.rows
 
 
-@functools.cache
+_PER_THREAD = threading.local()
+
+
 def _parser() -> tuple[etree.XMLParser, _Rows]:
-    # One parser per process, reused: lxml leaks about 0.3 MB for every parser created and
-    # dropped, which over thousands of chunks breaks the flat-memory promise.
-    target = _Rows()
-    parser = etree.XMLParser(target=target, resolve_entities=False, no_network=True,
-                             load_dtd=False, huge_tree=False)
-    return parser, target
+    # One parser per thread, reused: lxml leaks about 0.3 MB for every parser created and
+    # dropped, which over thousands of chunks breaks the flat-memory promise. Per thread, not per
+    # process, because a parser is not thread-safe and flows may ingest sites on threads.
+    if not hasattr(_PER_THREAD, "parser"):
+        target = _Rows()
+        _PER_THREAD.parser = (etree.XMLParser(target=target, resolve_entities=False, no_network=True,
+                                              load_dtd=False, huge_tree=False), target)
+    return _PER_THREAD.parser
 
 
 def parse_rows(chunk: Chunk) -> list[dict[str, str]]:
