@@ -111,10 +111,10 @@ def embed_cached(con: duckdb.DuckDBPyConnection, sites: list[str], docs: list[st
     frame["i"] = np.arange(len(frame))
     con.register("wanted_embeddings", frame)
     try:
-        found = con.execute(
+        found = con.sql(
             "SELECT w.i, c.embedding FROM wanted_embeddings w JOIN embedding_cache c "
             "ON c.site = w.site AND c.text_hash = w.text_hash AND c.model = ? ORDER BY w.i",
-            [embedder.name],
+            params=[embedder.name],
         ).to_arrow_table()
     finally:
         con.unregister("wanted_embeddings")

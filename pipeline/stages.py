@@ -132,8 +132,8 @@ def latest_topic_model(con: duckdb.DuckDBPyConnection, selection: Selection) -> 
     row = con.execute(
         "SELECT topic_model_id FROM topic_models WHERE selection = ?::JSON ORDER BY created DESC, topic_model_id LIMIT 1",
         [selection.describe()],
-    ).fetchone()
-    return row[0] if row else None
+    ).fetchall()
+    return row[0][0] if row else None
 
 
 def _labelled(con: duckdb.DuckDBPyConnection, selection: Selection) -> pd.DataFrame:

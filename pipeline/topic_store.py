@@ -30,10 +30,10 @@ class ModelRecord:
 
 def find_model(con: duckdb.DuckDBPyConnection, topic_model_id: str) -> dict | None:
     """The stored `topic_models` row of this id, or None."""
-    row = con.execute(
+    rows = con.execute(
         "SELECT n_topics, coherence, diversity FROM topic_models WHERE topic_model_id = ?", [topic_model_id]
-    ).fetchone()
-    return None if row is None else {"n_topics": row[0], "coherence": row[1], "diversity": row[2]}
+    ).fetchall()
+    return {"n_topics": rows[0][0], "coherence": rows[0][1], "diversity": rows[0][2]} if rows else None
 
 
 def _same_scope_ids(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[str]:

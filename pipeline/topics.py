@@ -226,7 +226,7 @@ def run_topics(
     model_id = make_topic_model_id(selection, resolved, content_hash(frame), versions)
     steps.update(1)
     existing = topic_store.find_model(con, model_id)
-    if existing and not force:
+    if existing and not force and save_to is None:
         steps.close()
         log.info("topic model %s is up to date; skipped", model_id)
         return TopicRun(model_id, len(frame), existing["n_topics"], True, existing["coherence"], existing["diversity"])

@@ -45,7 +45,7 @@ def topics_command(db_path: Path, sites, platforms, year_from, year_to, notebook
     params = TopicParams(backend=backend, seed=seed, n_topics=n_topics, min_topic_size=min_topic_size, period=period)
     con = connect(db_path, wait_seconds=wait_seconds)
     try:
-        run = run_topics(con, selection, params, force=force or save_model is not None, progress=True,
+        run = run_topics(con, selection, params, force=force, progress=True,
                          save_to=save_model)
         rows = con.execute(
             "SELECT topic_id, size, label FROM topics WHERE topic_model_id = ? ORDER BY topic_id", [run.topic_model_id]

@@ -1,0 +1,184 @@
+"""Topics on the bundled sample (real SEDE + ai.stackexchange questions, real text + classify).
+
+Runs the real BERTopic with the shipped model2vec embeddings; the default selection (notebook ML
+questions, 61 in the sample) is small, so the corpus-size rule picks PCA + k-means: no UMAP
+compile here. The UMAP path is exercised once, in test_topics_shared.py.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.db import connect
+from pipeline.embeddings import Model2VecEmbedder, TfidfSvdEmbedder, embed_cached, model_dir
+from pipeline.errors import StackmineError
+from pipeline.quality import diversity, make_vectorizer, npmi_coherence
+from pipeline.selection import Selection
+from pipeline.topics import TopicParams, load_model, run_topics, save_model
+
+TABLES = {
+    "topic_models": "SELECT * EXCLUDE (created, fit_seconds) FROM topic_models ORDER BY ALL",
+    "topics": "SELECT * FROM topics ORDER BY topic_model_id, topic_id",
+    "question_topics": "SELECT * FROM question_topics ORDER BY ALL",
+    "topics_over_time": "SELECT * FROM topics_over_time ORDER BY ALL",
+}
+
+
+@pytest.fixture(scope="session")
+def topics_db(study_db_path: Path) -> Path:
+    """The classified sample with the default topic model fitted (conftest's study_db_path runs
+    pipeline.topics.run_topics(Selection(), TopicParams()) then stages); read it only."""
+    return study_db_path
+
+
+def snapshot(path: Path) -> dict[str, list[tuple]]:
+    con = connect(path, read_only=True)
+    try:
+        return {name: con.execute(sql).fetchall() for name, sql in TABLES.items()}
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any attempt to open a network connection fails the test (and the hub is told to stay offline)."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network access attempted: {args[1:] if len(args) > 1 else args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+def test_default_selection_topics(topics_db: Path) -> None:
+    con = connect(topics_db, read_only=True)
+    try:
+        expected_docs = con.execute("SELECT count(*) FROM question_labels WHERE notebook AND ml").fetchall()[0][0]
+        n_docs, n_topics, n_outliers, sites, params = con.execute(
+            "SELECT n_docs, n_topics, n_outliers, sites, parameters FROM topic_models"
+        ).fetchall()[0]
+        sizes = con.execute("SELECT topic_id, size FROM topics ORDER BY topic_id").fetchall()
+        per_question = con.execute("SELECT count(*), count(DISTINCT (site, post_id)) FROM question_topics").fetchall()[0]
+        over_time = con.execute("SELECT sum(n) FROM topics_over_time").fetchall()[0][0]
+        missing_dump = con.execute("SELECT count(*) FROM question_topics WHERE dump_id IS NULL OR site IS NULL").fetchall()[0][0]
+    finally:
+        con.close()
+    assert n_docs == expected_docs == 61
+    # the rule: < 1000 documents → PCA + k-means with k = round(sqrt(61 / 2)) = 6, no outliers
+    params = json.loads(params)
+    assert (params["reducer"], params["clusterer"], params["n_topics"]) == ("pca", "kmeans", 6)
+    assert (n_topics, n_outliers, sites) == (6, 0, ["stackoverflow.com"])
+    assert [t for t, _ in sizes] == [0, 1, 2, 3, 4, 5]
+    assert sum(s for _, s in sizes) == 61
+    assert per_question == (61, 61)
+    assert over_time == 61
+    assert missing_dump == 0
+
+
+def test_topics_twice_gives_identical_tables(topics_db: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again.duckdb"
+    shutil.copyfile(topics_db, again)
+    before = snapshot(again)
+    con = connect(again)
+    try:
+        skipped = run_topics(con, Selection(), TopicParams())
+        assert skipped.skipped
+        assert snapshot_con(con) == before  # skipped: nothing changed
+        refit = run_topics(con, Selection(), TopicParams(), force=True)
+        assert not refit.skipped and refit.topic_model_id == skipped.topic_model_id
+    finally:
+        con.close()
+    assert snapshot(again) == before  # refitted from scratch: the very same rows
+
+
+def snapshot_con(con) -> dict[str, list[tuple]]:
+    return {name: con.execute(sql).fetchall() for name, sql in TABLES.items()}
+
+
+def test_new_selection_keeps_other_models_and_small_corpora_work(topics_db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "small.duckdb"
+    shutil.copyfile(topics_db, path)
+    con = connect(path)
+    try:
+        ids = [r[0] for r in con.execute(
+            "SELECT post_id FROM question_labels WHERE site = 'stackoverflow.com' AND ml ORDER BY post_id LIMIT 12").fetchall()]
+        small = Selection(notebook=None, where=f"l.post_id IN ({', '.join(map(str, ids))})")
+        run = run_topics(con, small, TopicParams(backend="tfidf"))
+        models = con.execute("SELECT count(*) FROM topic_models").fetchall()[0][0]
+        members = con.execute("SELECT post_id FROM question_topics WHERE topic_model_id = ? ORDER BY post_id",
+                              [run.topic_model_id]).fetchall()
+        with pytest.raises(StackmineError, match="the selection has 2 questions"):
+            run_topics(con, Selection(notebook=None, where=f"l.post_id IN ({ids[0]}, {ids[1]})"), TopicParams())
+    finally:
+        con.close()
+    assert (run.n_docs, run.n_topics) == (12, 2)  # k = round(sqrt(12 / 2)) = 2
+    assert [m[0] for m in members] == ids
+    assert models == 2
+
+
+class CountingEmbedder(Model2VecEmbedder):
+    """The real model, counting how many documents it was asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedded = 0
+
+    def embed(self, docs: list[str]) -> np.ndarray:
+        self.embedded += len(docs)
+        return super().embed(docs)
+
+
+def test_embeddings_cached_by_content(tmp_path: Path) -> None:
+    con = connect(tmp_path / "cache.duckdb")
+    embedder = CountingEmbedder()
+    docs = ["jupyter kernel dies while training", "colab runtime disconnected", "jupyter kernel dies while training"]
+    first = embed_cached(con, ["a.com"] * 3, docs, embedder)
+    assert embedder.embedded == 3
+    second = embed_cached(con, ["a.com"] * 4, docs + ["a new question"], embedder)
+    assert embedder.embedded == 4  # only the new text
+    assert np.array_equal(first, second[:3])
+    assert con.execute("SELECT count(*) FROM embedding_cache").fetchall()[0][0] == 3  # duplicate text stored once, + new
+    con.close()
+
+
+def test_model_loads_and_saved_topics_reload_offline(topics_db: Path, tmp_path: Path, no_network: None) -> None:
+    embedder = Model2VecEmbedder(model_dir())
+    vectors = embedder.embed(["my jupyter kernel died", "jupyter kernel crashed", "pandas merge two dataframes"])
+    assert vectors.shape == (3, 256) and vectors.dtype == np.float32
+    assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2])
+    path = tmp_path / "copy.duckdb"
+    shutil.copyfile(topics_db, path)
+    con = connect(path)
+    try:
+        run = run_topics(con, Selection(), TopicParams(), save_to=tmp_path / "model")
+        stored = con.execute("SELECT topic_id, terms FROM topics WHERE topic_model_id = ? AND topic_id >= 0 ORDER BY 1",
+                             [run.topic_model_id]).fetchall()
+    finally:
+        con.close()
+    config = json.loads((tmp_path / "model" / "config.json").read_text())
+    assert "embedding_model" not in config and (tmp_path / "model" / "topic_embeddings.safetensors").is_file()
+    loaded = load_model(tmp_path / "model", embedder)
+    assert [[w for w, _ in loaded.get_topic(t)] for t, _ in stored] == [list(terms) for _, terms in stored]
+
+
+def test_tfidf_backend_is_seeded() -> None:
+    docs = ["train a keras model", "keras model overfits", "install jupyter kernel", "jupyter kernel not found"]
+    assert np.array_equal(TfidfSvdEmbedder(dims=3).embed(docs), TfidfSvdEmbedder(dims=3).embed(docs))
+
+
+def test_npmi_and_diversity_exact() -> None:
+    docs = ["apple banana", "apple banana", "cherry grape", "apple cherry"]
+    analyzer = make_vectorizer(len(docs)).build_analyzer()
+    mean, per_topic = npmi_coherence([["apple", "banana"], ["banana", "grape"]], docs, analyzer)
+    # p(apple)=3/4, p(banana)=1/2, p(apple,banana)=1/2: log(4/3) / -log(1/2); banana and grape never meet: -1
+    assert per_topic[0] == pytest.approx(np.log(4 / 3) / np.log(2), abs=1e-12)
+    assert per_topic[1] == -1.0
+    assert mean == pytest.approx((np.log(4 / 3) / np.log(2) - 1) / 2, abs=1e-12)
+    assert diversity([["a", "b"], ["b", "c"]]) == 0.75
