@@ -47,6 +47,7 @@ class Facts:
     sample_rows: int
     sample_seed: int | None
     license_rules: str
+    unnamed_authors: int
 
 
 def gather(
@@ -74,6 +75,7 @@ def gather(
         sample_rows=sample_rows,
         sample_seed=options.seed if options.sample else None,
         license_rules=f"pipeline/rules/{attribution.LICENSE_RULES}",
+        unnamed_authors=sum(1 for r in rows if not r["author_display_name"]),
     )
 
 
