@@ -44,10 +44,12 @@ def summary(report: IngestReport) -> str:
     """The table printed after a run: rows per site and table, and the throughput."""
     tables = [t for t in DUMP_TABLES if t != "dumps"]
     width = max([len(s.site) for s in report.sites] + [4])
-    lines = [f"{'site':<{width}}  {'status':<9}  " + "  ".join(f"{t:>12}" for t in tables)]
+    widths = {t: max(len(t), 7) for t in tables}
+    lines = [f"{'site':<{width}}  {'status':<10}  " + "  ".join(f"{t:>{widths[t]}}" for t in tables)]
     for site in report.sites:
-        counts = "  ".join(f"{site.rows.get(t, 0):>12,}" if site.rows else f"{'-':>12}" for t in tables)
-        lines.append(f"{site.site:<{width}}  {site.status:<9}  {counts}")
+        counts = "  ".join(f"{site.rows[t]:>{widths[t]},}" if site.rows else f"{'-':>{widths[t]}}"
+                           for t in tables)
+        lines.append(f"{site.site:<{width}}  {site.status:<10}  {counts}")
         lines.append(f"{'':<{width}}  dump_id {site.dump_id}")
     lines.append(f"{report.bytes_parsed / 1e6:,.1f} MB parsed in {report.seconds:.1f} s "
                  f"({report.mb_per_second:.1f} MB/s)")
