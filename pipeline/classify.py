@@ -78,9 +78,10 @@ def _label_batch(classifier: Classifier, rows: list[tuple]) -> pa.RecordBatch:
 
 
 def _input_rows(con: duckdb.DuckDBPyConnection, site: str | None) -> Iterator[list[tuple]]:
-    cursor = con.execute(read_sql("question_labels_input.sql"), [site, site])
-    while rows := cursor.fetchmany(BATCH_ROWS):
-        yield rows
+    """Stream the scope's rows in batches (Arrow record batches: memory stays flat on big sites)."""
+    reader = con.sql(read_sql("question_labels_input.sql"), params=[site, site]).to_arrow_reader(BATCH_ROWS)
+    for batch in reader:
+        yield list(zip(*(column.to_pylist() for column in batch.columns)))
 
 
 def classify(

@@ -131,9 +131,10 @@ def _rows_to_batch(rows: list[tuple]) -> pa.RecordBatch:
 
 
 def _question_rows(con: duckdb.DuckDBPyConnection, site: str | None) -> Iterator[list[tuple]]:
-    cursor = con.execute(read_sql("question_posts.sql"), [site, site])
-    while rows := cursor.fetchmany(BATCH_ROWS):
-        yield rows
+    """Stream the scope's rows in batches (Arrow record batches: memory stays flat on big sites)."""
+    reader = con.sql(read_sql("question_posts.sql"), params=[site, site]).to_arrow_reader(BATCH_ROWS)
+    for batch in reader:
+        yield list(zip(*(column.to_pylist() for column in batch.columns)))
 
 
 def extract(con: duckdb.DuckDBPyConnection, site: str | None = None, progress: bool = False) -> int:
