@@ -57,26 +57,27 @@ def allocate(sizes: dict[tuple[str, str], int], total: int) -> dict[tuple[str, s
 
 
 def draw(table: pa.Table, total: int, seed: int) -> pa.Table:
-    """Sample `total` rows of an export table stratified by platform × stage, plus code columns."""
-    rows = table.select(list(SAMPLE_COLUMNS)).to_pylist()
-    strata: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for row in sorted(rows, key=lambda r: (r["site"], r["post_id"])):
-        strata[stratum_of(row["platforms"], row["stage"])].append(row)
+    """Sample `total` rows of an export table stratified by platform × stage, plus code columns.
+
+    Only the four key columns are read row by row; the chosen rows are taken from the table.
+    """
+    keys = table.select(["site", "post_id", "platforms", "stage"]).to_pylist()
+    order = sorted(range(len(keys)), key=lambda i: (keys[i]["site"], keys[i]["post_id"]))
+    strata: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i in order:
+        strata[stratum_of(keys[i]["platforms"], keys[i]["stage"])].append(i)
     counts = allocate({k: len(v) for k, v in strata.items()}, total)
     rng = random.Random(seed)
-    picked: list[dict] = []
+    picked: list[int] = []
+    labels: list[tuple[str, str]] = []
     for key in sorted(strata):
-        chosen = rng.sample(strata[key], counts.get(key, 0))
-        for row in sorted(chosen, key=lambda r: (r["site"], r["post_id"])):
-            picked.append({"stratum_platform": key[0], "stratum_stage": key[1], **row})
-    return _with_code_columns(picked)
-
-
-def _with_code_columns(picked: list[dict]) -> pa.Table:
-    columns = ["stratum_platform", "stratum_stage", *SAMPLE_COLUMNS]
-    data: dict[str, list] = {c: [r[c] for r in picked] for c in columns}
-    data["platforms"] = [";".join(p or []) for p in data["platforms"]]
-    table = pa.table(data)
+        drawn = set(rng.sample(strata[key], counts.get(key, 0)))
+        chosen = [i for i in strata[key] if i in drawn]  # back in (site, post_id) order
+        picked.extend(chosen)
+        labels.extend([key] * len(chosen))
+    sample = table.take(pa.array(picked, pa.int64())).select(list(SAMPLE_COLUMNS))
+    sample = sample.add_column(0, "stratum_stage", pa.array([k[1] for k in labels], pa.string()))
+    sample = sample.add_column(0, "stratum_platform", pa.array([k[0] for k in labels], pa.string()))
     for name in CODE_COLUMNS:
-        table = table.append_column(name, pa.array([""] * len(picked), pa.string()))
-    return table
+        sample = sample.append_column(name, pa.array([""] * len(picked), pa.string()))
+    return sample

@@ -10,6 +10,7 @@ import io
 import json
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
@@ -45,7 +46,9 @@ def flatten(table: pa.Table) -> pa.Table:
     columns = []
     for column in table.columns:
         kind = column.type
-        if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        if (pa.types.is_list(kind) or pa.types.is_large_list(kind)) and pa.types.is_string(kind.value_type):
+            column = pc.binary_join(column, ";")
+        elif pa.types.is_list(kind) or pa.types.is_large_list(kind):
             values = [None if v is None else ";".join(map(str, v)) for v in column.to_pylist()]
             column = pa.array(values, pa.string())
         elif pa.types.is_struct(kind) or pa.types.is_map(kind):
