@@ -16,7 +16,7 @@ from pipeline.scoring import report
 @click.option("--gold", "gold_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Gold CSV in the codebook's shape (site,post_id,platforms,ml,stage,stage2,note).")
 @click.option("--half", type=click.Choice(["even", "odd"]),
-              help="Score only even or odd post ids (e.g. the half the rules were not developed on).")
+              help="Score only even or odd post ids (a fixed split for held-out checks).")
 @db_option
 def evaluate_command(gold_path: Path, half: str | None, db_path: Path) -> None:
     """Precision, recall and F1 per platform, for notebook-any and ml; accuracy and macro-F1 of the
