@@ -5,6 +5,7 @@ Writes: everything they write, into one database file; see each flow's docstring
   ingest   (flows/ingest.py)   → dumps, posts, post_tags, users, comments, tags, post_links, ...
   classify (flows/classify.py) → question_text, question_labels
   topics   (flows/topics.py)   → topic_models, topics, question_topics, topics_over_time
+  stages   (flows/stages.py)   → topic_stages, stage_coverage
   publish  (flows/publish.py)  → data/exports/practice-mining/, data/report/ (next to the database)
 
 The run takes the database's write lock first and keeps it until the end, so a second run on the
@@ -22,6 +23,7 @@ from prefect import flow, get_run_logger
 from flows.classify import classify_flow
 from flows.ingest import ingest_flow
 from flows.publish import publish_flow
+from flows.stages import stages_flow
 from flows.topics import topics_flow
 from pipeline.db import DEFAULT_DB, connect
 
@@ -30,6 +32,7 @@ from pipeline.db import DEFAULT_DB, connect
 CHAIN: list[tuple[str, Callable[..., object]]] = [
     ("classify", classify_flow),  # text + classify, per site
     ("topics", topics_flow),
+    ("stages", stages_flow),  # topic → stage mapping, coverage
     ("publish", publish_flow),  # export + report
 ]
 

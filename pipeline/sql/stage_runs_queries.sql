@@ -43,3 +43,6 @@ SELECT stage, scope, input_key FROM stage_runs WHERE stage IN ('ingest', 'text',
 -- name: table_fingerprint
 -- Part 2: the content of one derived table (topics, stages), `{table}` from a fixed list in flows/publish.py.
 SELECT count(*), bit_xor(hash(t)) FROM {table} AS t;
+
+-- name: stages
+SELECT count(*), bit_xor(hash(c)) FROM stage_coverage AS c WHERE site IN (SELECT unnest(?::VARCHAR[]));

@@ -15,7 +15,12 @@ from pipeline.errors import DatabaseBusy
 from procs import kill_group, stackmine_cmd
 
 AI, SO = "ai.stackexchange.com", "stackoverflow.com"
-TABLES = ("dumps", "posts", "question_text", "question_labels", "stage_runs")
+TABLES = ("dumps", "posts", "question_text", "question_labels", "topic_models", "topic_stages", "stage_coverage",
+          "stage_runs")
+
+
+EXPECTED = {"dumps": 9, "posts": 3210, "question_text": 2079, "question_labels": 2079, "topic_models": 1,
+            "topic_stages": 9, "stage_coverage": 345, "stage_runs": 9}
 
 
 def counts(db: Path) -> dict[str, int]:
@@ -44,10 +49,9 @@ def mined(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, dict]:
 def test_first_run_computes_every_stage(mined: tuple[Path, dict, dict]) -> None:
     db, first, _ = mined
     assert [s for s, _ in statuses(first)] == [
-        "ingest", "ingest", "text", "classify", "text", "classify", "topics", "export", "report"]
+        "ingest", "ingest", "text", "classify", "text", "classify", "topics", "stages", "export", "report"]
     assert {st for _, st in statuses(first)} == {"ingested", "done"}
-    assert counts(db) == {"dumps": 9, "posts": 3210, "question_text": 2079, "question_labels": 2079,
-                          "stage_runs": 8}
+    assert counts(db) == EXPECTED
     assert (db.parent / "exports" / "practice-mining").is_dir() and (db.parent / "report" / "index.html").is_file()
 
 
@@ -55,7 +59,7 @@ def test_second_run_on_unchanged_input_skips_everything(mined: tuple[Path, dict,
     db, first, second = mined
     assert [s for s, _ in statuses(second)] == [s for s, _ in statuses(first)]
     assert {st for _, st in statuses(second)} == {"skipped"}
-    assert counts(db)["question_labels"] == 2079
+    assert counts(db) == EXPECTED
 
 
 def wait_for_lock(db: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
@@ -86,5 +90,4 @@ def test_two_runs_on_one_database_one_fails_clearly_then_one_waits(tmp_path: Pat
         kill_group(first)
     assert first.returncode == 0, out
     assert {st for _, st in statuses(queued)} == {"skipped"}
-    assert counts(db) == {"dumps": 9, "posts": 3210, "question_text": 2079, "question_labels": 2079,
-                          "stage_runs": 8}
+    assert counts(db) == EXPECTED
