@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from pipeline.columns import BadValue, TableSpec, newest_date, to_table
 from pipeline.dumpfiles import DumpFile
 from pipeline.errors import DumpError
-from pipeline.xmlrows import Chunk, RowsError, chunks, lxml_strings
+from pipeline.xmlrows import RowsError, chunks, parse_chunk_file
 
 SEDE_REQUIRED = ("Id", "PostTypeId", "CreationDate")
 CSV_BLOCK_BYTES = 4 << 20
@@ -65,30 +65,6 @@ def make_pool(workers: int) -> Executor:
     if workers <= 1:
         return InlinePool()
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-
-
-def parse_chunk_file(spec: TableSpec, chunk: Chunk, out: str) -> tuple:
-    """Worker: parse one chunk, write it as Parquet. Returns ("ok", rows, newest, part) or an error.
-
-    Errors travel back as plain tuples (line, problem, hint): the caller names the file.
-    """
-    try:
-        table = chunk_table(chunk, spec)
-    except RowsError as exc:
-        return ("error", exc.line, exc.problem, exc.hint)
-    if table.num_rows == 0:
-        return ("ok", 0, None, None)
-    pq.write_table(table, out, compression="none")
-    return ("ok", table.num_rows, newest_date(table), out)
-
-
-def chunk_table(chunk: Chunk, spec: TableSpec) -> pa.Table:
-    """Typed table of a chunk's rows."""
-    strings = lxml_strings(chunk, spec)
-    try:
-        return to_table(spec, strings)
-    except BadValue as exc:
-        raise RowsError(chunk.first_line + exc.index, str(exc), "fix or re-download the dump file") from None
 
 
 class _Meter:
