@@ -17,8 +17,12 @@ from pipeline.db import connect
 @click.option("--backend", type=click.Choice(["model2vec", "tfidf"]), default="model2vec", show_default=True,
               help="Embeddings: the shipped static MiniLM model, or TF-IDF+SVD (fast, weaker).")
 @click.option("--seed", type=int, default=42, show_default=True, help="Seed of every random step.")
-@click.option("--n-topics", type=int, help="k for k-means (small corpora); default by corpus size.")
-@click.option("--min-topic-size", type=int, help="HDBSCAN min_cluster_size (large corpora); default by corpus size.")
+@click.option("--reducer", type=click.Choice(["auto", "pca", "umap"]), default="auto", show_default=True,
+              help="Dimension reduction before clustering (auto = PCA; see pipeline/topics.py for why).")
+@click.option("--clusterer", type=click.Choice(["auto", "kmeans", "hdbscan"]), default="auto", show_default=True,
+              help="Clustering (auto = k-means, every question gets a topic; hdbscan leaves outliers as -1).")
+@click.option("--n-topics", type=int, help="k for k-means; default round(sqrt(n / 2)), at most 50.")
+@click.option("--min-topic-size", type=int, help="HDBSCAN min_cluster_size; default n // 500 within 10..200.")
 @click.option("--period", type=click.Choice(["year", "quarter"]), default="year", show_default=True,
               help="Period of topics_over_time.")
 @click.option("--force", is_flag=True, help="Refit even if this exact model is stored.")
@@ -27,7 +31,7 @@ from pipeline.db import connect
 @click.option("--wait", "wait_seconds", type=float, default=0.0, show_default=True,
               help="Seconds to wait for another stackmine process to release the database.")
 def topics_command(db_path: Path, sites, platforms, year_from, year_to, notebook, ml, where, backend: str, seed: int,
-                   n_topics: int | None, min_topic_size: int | None, period: str, force: bool,
+                   reducer: str, clusterer: str, n_topics: int | None, min_topic_size: int | None, period: str, force: bool,
                    save_model: Path | None, wait_seconds: float) -> None:
     """Fit BERTopic on title + prose + tags of the selected questions (default: notebook
     questions about ML) and store topic_models, topics, question_topics, topics_over_time.
@@ -38,11 +42,12 @@ def topics_command(db_path: Path, sites, platforms, year_from, year_to, notebook
     Example:
       stackmine topics
       stackmine topics --site stackoverflow.com --notebook any --backend tfidf
+      stackmine topics --notebook any --ml any --reducer umap --clusterer hdbscan
     """
     from pipeline.topics import TopicParams, run_topics
 
     selection = selection_from(sites, platforms, year_from, year_to, notebook, ml, where)
-    params = TopicParams(backend=backend, seed=seed, n_topics=n_topics, min_topic_size=min_topic_size, period=period)
+    params = TopicParams(backend=backend, seed=seed, reducer=reducer, clusterer=clusterer, n_topics=n_topics, min_topic_size=min_topic_size, period=period)
     con = connect(db_path, wait_seconds=wait_seconds)
     try:
         run = run_topics(con, selection, params, force=force, progress=True,
