@@ -5,7 +5,7 @@ Format (pipeline/rules/topic_stage_overrides.csv, UTF-8, header required):
     topic_model_id,topic_id,stage,stage2,reviewer,note
     3f2a9c0d1e4b5a67,4,environment,,ana,"kernel/install questions; members mislabelled as training"
 
-- topic_model_id, topic_id: the topic as stored in `topics` (`stackmine topics --show` lists them);
+- topic_model_id, topic_id: the topic as stored in `topics` (`stackmine topics` lists them);
   rows for other models are ignored, so one file can hold reviews of several models.
 - stage: the codebook stage the topic is about (replaces the computed mapping); stage2: optional.
 - reviewer: who decided (required); note: why (kept in `topic_stages.evidence`).

@@ -118,7 +118,7 @@ def map_topics(con: duckdb.DuckDBPyConnection, topic_model_id: str, overrides: l
         first = by_topic[unknown[0]]
         raise StackmineError(
             f"{first.path}, line {first.line}: topic {unknown[0]} is not a topic of model {topic_model_id}. "
-            "Check the topic ids with `stackmine topics --show`. The database was not changed."
+            "Check the topic ids: `stackmine topics` lists them. The database was not changed."
         )
     rows: list[TopicStage] = []
     for topic_id, terms, weights in topics:

@@ -14,6 +14,7 @@ from pipeline.cli import cli
 from pipeline.commands import all_commands
 from pipeline.coverage import StageCount, coverage, newcombe, wilson
 from pipeline.db import connect
+from pipeline.errors import StackmineError
 from pipeline.selection import Selection
 from pipeline.stage_overrides import OverrideFileError
 from pipeline.stages import STAGES, run_stages
@@ -116,6 +117,11 @@ def test_override_csv_applied_and_bad_rows_named(staged_db: Path, tmp_path: Path
                        f"{model},3,environment,,rev1,ok\n{model},4,notebooks,,rev1,not a stage\n")
         with pytest.raises(OverrideFileError, match=r"bad.csv, line 3: stage 'notebooks' is not a codebook stage"):
             run_stages(con, Selection(), overrides=bad)
+        assert con.execute("SELECT * FROM topic_stages ORDER BY ALL").fetchall() == before
+        missing = tmp_path / "missing.csv"
+        missing.write_text(f"topic_model_id,topic_id,stage,stage2,reviewer,note\n{model},99,environment,,rev1,no such topic\n")
+        with pytest.raises(StackmineError, match=rf"missing.csv, line 2: topic 99 is not a topic of model {model}"):
+            run_stages(con, Selection(), overrides=missing)
         assert con.execute("SELECT * FROM topic_stages ORDER BY ALL").fetchall() == before
     finally:
         con.close()
