@@ -5,13 +5,14 @@ Writes: the dump tables of pipeline/sql/dump_tables.sql (`dumps`, `posts`, ...) 
 found, one transaction per site; a `stage_runs` row per site.
 
 DuckDB lets one process write a database file, so the split is honest about it:
-  1. one `parse_site` task per site (its archive, XML folder or CSV) runs wherever the task
-     runner puts it — a thread here, or a Dask worker process/machine — and calls
-     `pipeline.ingest.ingest` into a private staging database next to the main one;
-  2. the flow process, which alone holds the main database, merges each staged database in one
-     transaction (delete the site's rows, insert the staged ones) as soon as it is ready.
-Parsing (the costly part) scales with workers; the merge is a bulk
-INSERT ... SELECT inside DuckDB, an order of magnitude faster than parsing.
+  - on one machine (no Dask), sites are ingested one after another straight into the main
+    database: `pipeline.ingest.ingest` already parses a site's files on every core (4 MB chunks
+    in a process pool), so running sites side by side would only oversubscribe the cores;
+  - on Dask (`dask_address` / `dask_workers`), one `parse_site` task per site runs on a worker
+    process or machine, calling `pipeline.ingest.ingest` into a private staging database (on a
+    folder every worker can reach); the flow process, which alone holds the main database,
+    merges each staged database in one transaction (delete the site's rows, insert the staged
+    ones) as soon as it is ready. Parsing scales with workers; the merge stays serial.
 
 A site whose source bytes (SHA-256) and PIPELINE_VERSION match the ledger, and whose rows are
 still in `dumps` as recorded, is skipped without being parsed.
@@ -24,6 +25,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -105,6 +107,18 @@ def _merge_statements(table: str) -> list[str]:
     return [s.strip().format(table=table) for s in body.split(";") if s.strip()]
 
 
+@task(cache_policy=NO_CACHE, task_run_name="ingest {site}")
+def ingest_site_here(con, site: str, paths: list[str], force: bool) -> dict:
+    """Without Dask: `pipeline.ingest.ingest` straight into the main database, no staging copy
+    (its own process pool already spreads a site's files over every core of this machine)."""
+    started = time.perf_counter()
+    report = ingest(con, [Path(p) for p in paths], force=force)
+    [done] = [r for r in report.sites if r.site == site]
+    status = {"loaded": "ingested"}.get(done.status, done.status)
+    return {"site": site, "rows": done.rows, "pid": os.getpid(), "seconds": time.perf_counter() - started,
+            "mb": done.bytes_parsed / 1e6, "status": status}
+
+
 @flow(name="ingest")
 def ingest_flow(sources: list[str] | None = None, db: str = "data/stackmine.duckdb", force: bool = False,
                 wait_seconds: float = 0.0, dask_address: str | None = None, dask_workers: int = 0) -> list[dict]:
@@ -112,37 +126,50 @@ def ingest_flow(sources: list[str] | None = None, db: str = "data/stackmine.duck
     units = site_units([Path(s).resolve() for s in (sources or [SAMPLE])])
     on_dask = bool(dask_address or dask_workers)
     runner = task_runner(dask_address, dask_workers)
-    # On Dask each worker process parses one site on one core; here, ingest's own process pool
-    # spreads one big file over all cores instead.
-    return _ingest_sites.with_options(task_runner=runner)(units, db, force, wait_seconds, 1 if on_dask else None)
+    return _ingest_sites.with_options(task_runner=runner)(units, db, force, wait_seconds, on_dask)
 
 
 @flow(name="ingest-sites")
-def _ingest_sites(units: dict[str, list[str]], db: str, force: bool, wait_seconds: float,
-                  workers: int | None) -> list[dict]:
+def _ingest_sites(units: dict[str, list[str]], db: str, force: bool, wait_seconds: float, on_dask: bool) -> list[dict]:
     logger = get_run_logger()
     con = connect(db, wait_seconds=wait_seconds)
-    staging = tempfile.mkdtemp(prefix="staging-", dir=Path(db).resolve().parent)
     try:
         cache.ensure_ledger(con)
         keys = {site: checksum_site.submit(site, paths) for site, paths in units.items()}
         steps = [cache.Step("ingest", site, (site,), keys[site].result(), PIPELINE_VERSION) for site in units]
-        todo = [st for st in steps if force or not cache.is_current(con, st)]
-        futures = {st.scope: parse_site.submit(st.scope, units[st.scope], staging, workers) for st in todo}
+        todo = {st.scope for st in steps if force or not cache.is_current(con, st)}
+        work = _on_workers(con, units, todo, db, force) if on_dask else _here(con, units, todo, force)
         results = []
         for st in steps:
-            if st.scope not in futures:
+            if st.scope not in todo:
                 logger.info("%s: sources unchanged since the last ingest, skipped", st.scope)
                 results.append({"site": st.scope, "status": "skipped"})
                 continue
-            parsed = futures[st.scope].result()
-            status = merge_staged(con, parsed["staged"], st.scope, force)
-            if status == "ingested":
-                cache.record(con, st, sum(parsed["rows"].values()), parsed["seconds"])
-            logger.info("%s: %s, %.1f MB parsed in %.1f s (pid %s)", st.scope, status, parsed["mb"],
-                        parsed["seconds"], parsed["pid"])
-            results.append({**parsed, "status": status})
+            done = next(work)
+            if done["status"] in ("ingested", "unchanged"):
+                cache.record(con, st, sum(done["rows"].values()), done["seconds"])
+            logger.info("%s: %s, %.1f MB parsed in %.1f s (pid %s)", st.scope, done["status"], done["mb"],
+                        done["seconds"], done["pid"])
+            results.append(done)
         return results
     finally:
         con.close()
+
+
+def _here(con, units: dict[str, list[str]], todo: set[str], force: bool) -> Iterator[dict]:
+    """Sites one after another in this process, in the order given."""
+    for site, paths in units.items():
+        if site in todo:
+            yield ingest_site_here(con, site, paths, force)
+
+
+def _on_workers(con, units: dict[str, list[str]], todo: set[str], db: str, force: bool) -> Iterator[dict]:
+    """All sites at once on the task runner's workers; merged here one by one, in the order given."""
+    staging = tempfile.mkdtemp(prefix="staging-", dir=Path(db).resolve().parent)
+    try:
+        futures = {s: parse_site.submit(s, p, staging, 1) for s, p in units.items() if s in todo}
+        for site, future in futures.items():
+            parsed = future.result()
+            yield {**parsed, "status": merge_staged(con, parsed["staged"], site, force)}
+    finally:
         shutil.rmtree(staging, ignore_errors=True)

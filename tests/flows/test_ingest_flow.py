@@ -51,7 +51,8 @@ def test_changed_output_or_pipeline_version_recomputes(tmp_path: Path, monkeypat
     con.execute("DELETE FROM dumps WHERE site = ?", [SO])  # e.g. someone replaced the site by hand
     con.close()
     assert statuses(ingest_flow(sources=[str(SAMPLE)], db=str(db))) == [(AI, "skipped"), (SO, "ingested")]
-    monkeypatch.setattr(ingest_module, "PIPELINE_VERSION", "ingest-next")
+    monkeypatch.setattr(ingest_module, "PIPELINE_VERSION", "ingest-next")  # a new parser release:
+    monkeypatch.setattr("pipeline.ingest.PIPELINE_VERSION", "ingest-next")  # both modules see it
     assert statuses(ingest_flow(sources=[str(SAMPLE)], db=str(db))) == [(AI, "ingested"), (SO, "ingested")]
 
 
