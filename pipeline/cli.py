@@ -15,7 +15,14 @@ from pipeline import __version__
 from pipeline.errors import StackmineError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class StageOrderGroup(click.Group):
+    """Lists commands in pipeline order (ingest → … → report), the order a user runs them."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+
+@click.group(cls=StageOrderGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="stackmine")
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
 def cli(verbose: bool) -> None:
