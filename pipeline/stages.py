@@ -7,6 +7,7 @@ Two views, both stored:
 - question level (the counts): each ML question counts once, under its classified primary
   stage, so shares over the 15 stages add up to 1. Notebook ML questions are compared with
   non-notebook ML questions of the same sites and years (the baseline); see pipeline/coverage.py.
+  Rows per site, and pooled over the sites that have notebook ML questions (site '*').
 - topic level (a second view): each topic gets stages from its members' labels and its terms
   (`map_topic`); a stage's topic coverage is the notebook ML questions in topics whose main stage
   it is. Reviewers can correct the mapping in a CSV (`read_overrides`).
@@ -152,10 +153,16 @@ def _labelled(con: duckdb.DuckDBPyConnection, selection: Selection) -> pd.DataFr
 
 
 def _groups(frame: pd.DataFrame) -> list[tuple[str, str, str, pd.DataFrame, pd.DataFrame]]:
-    """(site, scope, group, notebook rows, baseline rows) for every group the table reports."""
+    """(site, scope, group, notebook rows, baseline rows) for every group the table reports.
+
+    The pooled rows (site '*') draw on sites that have notebook ML questions only: a site where
+    notebooks never come up (ai.stackexchange.com in 2017) would otherwise fill the baseline
+    with its own mix of stages (there: conceptual problem-formulation questions) and make a
+    site difference look like a notebook difference.
+    """
     out = []
     for site in ["*"] + sorted(frame["site"].unique()):
-        rows = frame if site == "*" else frame[frame["site"] == site]
+        rows = pooled(frame) if site == "*" else frame[frame["site"] == site]
         nb, base = rows[rows["notebook"]], rows[~rows["notebook"]]
         out.append((site, "all", "all", nb, base))
         platforms = sorted({p for ps in nb["platforms"] for p in ps})
@@ -164,6 +171,11 @@ def _groups(frame: pd.DataFrame) -> list[tuple[str, str, str, pd.DataFrame, pd.D
         for year in sorted(rows["year"].unique()):
             out.append((site, "year", str(year), nb[nb["year"] == year], base[base["year"] == year]))
     return out
+
+
+def pooled(frame: pd.DataFrame) -> pd.DataFrame:
+    """Questions of the sites that have at least one notebook ML question."""
+    return frame[frame["site"].isin(set(frame.loc[frame["notebook"], "site"]))]
 
 
 def coverage_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -200,7 +212,7 @@ class StagesRun:
 
     topic_model_id: str | None
     n_notebook: int
-    n_baseline: int
+    n_baseline: int  # of the pooled ('*') comparison
     coverage_rows: int
     topic_rows: int
 
@@ -225,7 +237,8 @@ def run_stages(
     table["classifier_version"] = "+".join(sorted(frame["classifier_version"].unique())) or "none"
     table["coverage_version"] = COVERAGE_VERSION
     _write(con, topic_model_id, rows, table, sorted(frame["site"].unique()))
-    return StagesRun(topic_model_id, int(frame["notebook"].sum()), int((~frame["notebook"]).sum()), len(table), len(rows))
+    both = pooled(frame)
+    return StagesRun(topic_model_id, int(both["notebook"].sum()), int((~both["notebook"]).sum()), len(table), len(rows))
 
 
 def _default_overrides() -> Path:
