@@ -85,7 +85,7 @@ def ingest(con: duckdb.DuckDBPyConnection, sources: list[Path], force: bool = Fa
     started = time.monotonic()
     report = IngestReport()
     by_site: dict[str, list[DumpFile]] = {}
-    for dump_file in discover(sources, site):
+    for dump_file in discover([Path(s) for s in sources], site):
         by_site.setdefault(dump_file.site, []).append(dump_file)
     source_hashes = {f.source: sha256_file(f.source) for fs in by_site.values() for f in fs}
     todo = {}
@@ -98,7 +98,7 @@ def ingest(con: duckdb.DuckDBPyConnection, sources: list[Path], force: bool = Fa
             todo[name] = files
     specs = table_specs(con)
     with tempfile.TemporaryDirectory(prefix="stackmine-ingest-", dir=staging_dir) as tmp:
-        staged = _stage(todo, specs, Path(tmp), progress, workers)
+        staged = _stage(todo, specs, Path(tmp), progress, workers, source_hashes)
         for name, results in staged.items():
             newer = None if force else _newer_loaded(con, name, results)
             if newer:
@@ -139,7 +139,7 @@ def _same_files(con: duckdb.DuckDBPyConnection, site: str, files: list[DumpFile]
 
 
 def _stage(todo: dict[str, list[DumpFile]], specs: dict[str, TableSpec], tmp: Path,
-           progress: bool, workers: int | None) -> dict[str, list[FileResult]]:
+           progress: bool, workers: int | None, source_hashes: dict[Path, str]) -> dict[str, list[FileResult]]:
     """Parse every file of every site to be loaded; raises DumpError at the first bad one."""
     files = [f for fs in todo.values() for f in fs]
     total = sum(f.size for f in files)
@@ -151,7 +151,8 @@ def _stage(todo: dict[str, list[DumpFile]], specs: dict[str, TableSpec], tmp: Pa
     with make_pool(workers) as pool, tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
                                           desc="ingest", disable=not show, file=sys.stderr) as bar:
         for source, group in _by_source(files):
-            for dump_file, result in _stage_source(source, group, specs, pool, tmp, bar.update, workers):
+            staging = _stage_source(source, group, specs, pool, tmp, bar.update, workers, source_hashes[source])
+            for dump_file, result in staging:
                 log.info("%s: %d rows (%.1f MB) in %.1f s", dump_file.label, result.rows,
                          result.size_bytes / 1e6, result.parse_seconds)
                 staged[dump_file.site].append(result)
@@ -166,7 +167,7 @@ def _by_source(files: list[DumpFile]) -> Iterator[tuple[Path, list[DumpFile]]]:
 
 
 def _stage_source(source: Path, group: list[DumpFile], specs: dict[str, TableSpec], pool, tmp: Path,
-                  on_progress, workers: int) -> Iterator[tuple[DumpFile, FileResult]]:
+                  on_progress, workers: int, source_sha256: str) -> Iterator[tuple[DumpFile, FileResult]]:
     """Stage the files of one source; an archive is decompressed once, member after member."""
     in_flight = 2 * workers
     if group[0].kind == KIND_7Z:
@@ -181,10 +182,10 @@ def _stage_source(source: Path, group: list[DumpFile], specs: dict[str, TableSpe
     for dump_file in group:
         with open_plain(dump_file.source) as handle:
             if dump_file.kind == KIND_CSV:
-                yield dump_file, stage_csv(handle, dump_file, specs["Posts"], tmp, on_progress)
+                yield dump_file, stage_csv(handle, dump_file, specs["Posts"], tmp, on_progress, source_sha256)
             else:
                 yield dump_file, stage_xml(handle, dump_file, specs[dump_file.file], pool, tmp,
-                                           on_progress, in_flight)
+                                           on_progress, in_flight, source_sha256)
 
 
 def dump_id(site: str, results: list[FileResult]) -> str:

@@ -70,19 +70,25 @@ def make_pool(workers: int) -> Executor:
 class _Meter:
     """Checksum, byte count and progress of a stream, fed every byte as it is read."""
 
-    def __init__(self, on_progress: Callable[[int], object]) -> None:
-        self.digest, self.size, self.on_progress = hashlib.sha256(), 0, on_progress
+    def __init__(self, on_progress: Callable[[int], object], known_sha256: str | None) -> None:
+        # A plain file was already hashed (for the no-op check): don't hash its bytes twice.
+        self.digest = None if known_sha256 else hashlib.sha256()
+        self.known, self.size, self.on_progress = known_sha256, 0, on_progress
 
     def __call__(self, data: bytes) -> None:
-        self.digest.update(data)
+        if self.digest is not None:
+            self.digest.update(data)
         self.size += len(data)
         self.on_progress(len(data))
 
+    def sha256(self) -> str:
+        return self.known or self.digest.hexdigest()
 
-def stage_xml(stream: BinaryIO, dump_file: DumpFile, spec: TableSpec, pool: Executor,
-              out_dir: Path, on_progress: Callable[[int], object], in_flight: int) -> FileResult:
+
+def stage_xml(stream: BinaryIO, dump_file: DumpFile, spec: TableSpec, pool: Executor, out_dir: Path,
+              on_progress: Callable[[int], object], in_flight: int, known_sha256: str | None = None) -> FileResult:
     """Parse one XML dump stream into Parquet parts, keeping at most `in_flight` chunks queued."""
-    result, meter, started = FileResult(dump_file), _Meter(on_progress), time.monotonic()
+    result, meter, started = FileResult(dump_file), _Meter(on_progress, known_sha256), time.monotonic()
     pending: deque[Future] = deque()
     try:
         for index, chunk in enumerate(chunks(stream, dump_file.file, meter)):
@@ -97,7 +103,7 @@ def stage_xml(stream: BinaryIO, dump_file: DumpFile, spec: TableSpec, pool: Exec
     finally:
         for future in pending:
             future.cancel()
-    result.size_bytes, result.sha256 = meter.size, meter.digest.hexdigest()
+    result.size_bytes, result.sha256 = meter.size, meter.sha256()
     result.parse_seconds = time.monotonic() - started
     return result
 
@@ -125,9 +131,9 @@ class _MeteredFile:
 
 
 def stage_csv(handle: BinaryIO, dump_file: DumpFile, spec: TableSpec, out_dir: Path,
-              on_progress: Callable[[int], object]) -> FileResult:
+              on_progress: Callable[[int], object], known_sha256: str | None = None) -> FileResult:
     """Load a Data Explorer CSV export of the Posts table (headers are the dump's attribute names)."""
-    result, meter, started = FileResult(dump_file), _Meter(on_progress), time.monotonic()
+    result, meter, started = FileResult(dump_file), _Meter(on_progress, known_sha256), time.monotonic()
     header = _csv_header(handle, dump_file)
     read = pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES)
     parse = pacsv.ParseOptions(newlines_in_values=True)
@@ -150,7 +156,7 @@ def stage_csv(handle: BinaryIO, dump_file: DumpFile, spec: TableSpec, out_dir: P
     except pa.ArrowInvalid as exc:
         raise DumpError(dump_file.label, None, f"not a readable CSV export after data row {row} ({exc})",
                         "export the Posts columns unchanged from the Data Explorer") from None
-    result.size_bytes, result.sha256 = meter.size, meter.digest.hexdigest()
+    result.size_bytes, result.sha256 = meter.size, meter.sha256()
     result.parse_seconds = time.monotonic() - started
     return result
 
