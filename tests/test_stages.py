@@ -43,6 +43,7 @@ def test_wilson_and_newcombe_known_values() -> None:
     assert (round(diff, 4), round(low, 4), round(high, 4)) == (0.2, 0.0524, 0.3339)
     # Wilson for 0/10 (Newcombe 1998 Table I, 0/10: 0 to 0.2775)
     assert tuple(round(v, 4) for v in wilson(0, 10)) == (0.0, 0.2775)
+    assert wilson(0, 379)[0] == 0.0 and wilson(379, 379)[1] == 1.0  # exact at the edges, not a rounding hair off
 
 
 def test_verdicts() -> None:
