@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 DUMP_TABLES = ("dumps", "posts", "post_tags", "users", "comments", "tags", "post_links",
                "post_history", "votes", "badges")
 POOL_MIN_BYTES = 24 << 20  # below this, starting worker processes costs more than it saves
-LOAD_MEMORY_LIMIT = "256MB"  # DuckDB spills to disk beyond this; keeps ingest's peak RSS flat
+LOAD_MEMORY_LIMIT = "128MB"  # DuckDB spills to disk beyond this; keeps ingest's peak RSS flat
 
 
 @dataclass
