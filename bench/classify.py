@@ -8,7 +8,7 @@ until --questions are reached. Each method runs in its own subprocess, one core,
 (ru_maxrss) is its own:
   (a) baseline: keyword-anywhere (pipeline/baselines.py) on title + raw body HTML — a substring
       test per keyword, no parsing: the cheapest thing that produces the same labels;
-  (b) stackmine: pipeline.text.parse_body + Classifier.label per question (lxml, spaCy
+  (b) stackmine: pipeline.text.parse_body + Classifier.label_many per 1,000 questions (lxml, spaCy
       PhraseMatcher, anchored code patterns, decisions with evidence) — what `stackmine text` and
       `stackmine classify` do per row, without the database;
   (c) stackmine end to end: `extract` + `classify` into a fresh DuckDB file under /tmp (reading
@@ -34,6 +34,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CSV = REPO / "data" / "sample" / "stackoverflow.com" / "data-science-questions-2022.csv"
+BATCH = 1_000  # questions parsed, then labelled together (Classifier.label_many), as `classify` does
 
 
 def load_questions(path: Path, n: int) -> list[tuple[str, str, list[str]]]:
@@ -58,10 +59,10 @@ def run_stackmine(questions: list) -> int:
 
     classifier = Classifier()
     notebook = 0
-    for title, body, tags in questions:
-        parsed = parse_body(body)
-        labels = classifier.label(title_text(title), parsed.prose, parsed.inline_code, parsed.code, tags)
-        notebook += bool(labels.platforms)
+    for first in range(0, len(questions), BATCH):
+        parsed = [(title_text(title), parse_body(body), tags) for title, body, tags in questions[first:first + BATCH]]
+        labels = classifier.label_many([(title, p.prose, p.inline_code, p.code, tags) for title, p, tags in parsed])
+        notebook += sum(bool(one.platforms) for one in labels)
     return notebook
 
 

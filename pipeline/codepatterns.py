@@ -36,9 +36,10 @@ def compile_pattern(pattern: str, key) -> CodePattern:
     every pattern for almost every question — measured 10x faster than one big alternation.
     """
     try:
-        regex = re.compile(pattern)
+        re.compile(pattern)
     except re.error as exc:
         raise RuleError(f"code pattern {pattern!r} of {key.family}/{key.label} does not compile: {exc}") from exc
+    regex = re.compile(literal_first(pattern))
     anchor = literal_anchor(pattern)
     return CodePattern(regex, key, anchor, interior_word(anchor) or leading_word(pattern))
 
@@ -52,6 +53,38 @@ def interior_word(anchor: str) -> str:
 
 
 WORD_RE = re.compile(r"\w+")
+_FLAGS_RE = re.compile(r"^\(\?[aimsx]+\)")
+_QUANTIFIERS = "?*+{"
+
+
+def literal_first(pattern: str) -> str:
+    """`\\bimport x` rewritten as `import (?<!\\wimport )x`: the same matches, found much faster.
+
+    Python's regex engine skips ahead with a C substring search only when a pattern starts with
+    a literal; a leading `\\b` disables that, and it then tries a full match at every position
+    of the text (measured 20x slower on code blocks). For a literal starting with a word
+    character, `\\b` before it says "no word character before the literal", which a negative
+    lookbehind right after the literal says as well: same start, same end, same matches.
+    Patterns of any other shape (or case-insensitive, verbose) are returned unchanged.
+    """
+    flags = _FLAGS_RE.match(pattern)
+    prefix = flags.group(0) if flags else ""
+    body = pattern[len(prefix):]
+    if "i" in prefix or "x" in prefix or not body.startswith("\\b"):
+        return pattern
+    i = 2
+    while i < len(body):
+        step = 2 if body[i] == "\\" else 1
+        if step == 2 and (i + 1 >= len(body) or body[i + 1].isalnum()) or step == 1 and body[i] in _META:
+            break  # a class like \\d or a metacharacter: the literal run ends here
+        if i + step < len(body) and body[i + step] in _QUANTIFIERS:
+            break  # this character is optional or repeated: not part of the run
+        i += step
+    literal = body[2:i]
+    first = literal[1:2] if literal.startswith("\\") else literal[:1]
+    if not first or not (first.isascii() and (first.isalnum() or first == "_")):
+        return pattern
+    return f"{prefix}{literal}(?<!\\w{literal}){body[i:]}"
 
 
 def leading_word(pattern: str) -> str:

@@ -32,11 +32,15 @@ def evidence_term(hit: Hit) -> str:
 
 def decide(hits: list[Hit], rules: Rules) -> Labels:
     """Labels of one question from all its hits."""
-    platforms, plat_evidence = decide_platforms([h for h in hits if h.family == "platforms"], rules)
-    ml, ml_evidence = decide_ml([h for h in hits if h.family == "ml"], rules)
+    families: dict[str, list[Hit]] = {"platforms": [], "ml": [], "stages": [], "shape": []}
+    for hit in hits:  # one pass instead of a filter per family (this runs thousands of times a second)
+        found = families.get(hit.family)
+        if found is not None:
+            found.append(hit)
+    platforms, plat_evidence = decide_platforms(families["platforms"], rules)
+    ml, ml_evidence = decide_ml(families["ml"], rules)
     if ml:
-        shape = [h for h in hits if h.family == "shape"]
-        stage, stage2, stage_evidence = decide_stage([h for h in hits if h.family == "stages"], rules, shape)
+        stage, stage2, stage_evidence = decide_stage(families["stages"], rules, families["shape"])
     else:
         stage, stage2, stage_evidence = "none", None, {}
     evidence = {"platforms": plat_evidence, "ml": ml_evidence, "stage": stage_evidence}
@@ -47,6 +51,8 @@ def decide_platforms(hits: list[Hit], rules: Rules) -> tuple[list[str], dict[str
     """Strong evidence labels a platform; weak only when no other platform is strong; kernel
     evidence goes to the hosted platforms found, else to jupyter; an IDE needs a notebook in view.
     """
+    if not hits:
+        return [], {}  # most questions: nothing chosen, no kernel evidence, so no IDE either
     hosted = set(rules.raw["platforms"]["hosted"])
     by: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for hit in hits:

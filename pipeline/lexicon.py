@@ -14,9 +14,11 @@ bench/classify.py for the speed of the whole stage.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from itertools import groupby
+from itertools import chain, groupby
 from typing import NamedTuple
 
 import spacy
@@ -31,6 +33,11 @@ TOKEN_RE = re.compile(r"[a-z0-9_]+(?:[-'.+#/][a-z0-9_]+)*|[^\sa-z0-9_]")
 GAP = "\u2026"  # stands for a run of words no lexicon entry uses
 # Long tracebacks and data dumps add nothing after their first screens but cost scan time.
 MAX_CODE_CHARS = 30_000
+# Questions whose word tokens share one spaCy Doc (about 40 tokens each: a few MB of Doc).
+DOC_QUESTIONS = 256
+
+
+Question = tuple[str, str, list[str], str, list[str]]  # title, prose, inline code, code, tags
 
 
 class Hit(NamedTuple):
@@ -127,7 +134,10 @@ class Scanner:
         # Patterns grouped by anchor, so each anchor is looked for once per text.
         self.code_groups = by_anchor([p for f in FAMILIES for p in self.code_res[f]])
         self.prose_groups = by_anchor(self.code_res["platforms"])
+        self.code_words = frozenset(self.code_groups[0])
+        self.prose_words = frozenset(self.prose_groups[0])
         self.lexicon_words = self._lexicon_words(rules)
+        self.phrase_index, self.always_kept = self._phrase_index(rules)
 
     @staticmethod
     def _lexicon_words(rules: Rules) -> frozenset[str]:
@@ -142,6 +152,42 @@ class Scanner:
                     values = values.get("IN", []) if isinstance(values, dict) else [values] if values else []
                     found.update(v for v in values if isinstance(v, str))
         return frozenset(found)
+
+    def _phrase_index(self, rules: Rules) -> tuple[dict[str, list[frozenset[str]]], frozenset[str] | None]:
+        """Each phrase's token set, filed under its rarest token; and the words always kept.
+
+        A phrase can only match when all its tokens occur in the question, so the other lexicon
+        words can become gap tokens too (see `_relevant`). Filter words are always kept (they
+        decide whether a match counts); with token patterns (which could match across any
+        token) nothing is dropped: `always_kept` is None.
+        """
+        phrase_sets = [frozenset(tokens(p)) for spec in rules.terms.values() for p in spec.get("phrases", [])]
+        phrase_sets = [p for p in phrase_sets if p]
+        counts: dict[str, int] = {}
+        for words in phrase_sets:
+            for word in words:
+                counts[word] = counts.get(word, 0) + 1
+        index: dict[str, list[frozenset[str]]] = {}
+        for words in set(phrase_sets):
+            rarest = min(words, key=lambda w: (counts[w], -len(w), w))
+            index.setdefault(rarest, []).append(words)
+        if any(spec.get("patterns") for spec in rules.terms.values()):
+            return index, None
+        kept: set[str] = set()
+        for spec in rules.terms.values():
+            for text in spec.get("not_followed_by", []) + spec.get("not_preceded_by", []):
+                kept.update(tokens(text))
+        return index, frozenset(kept)
+
+    def _relevant(self, present: set[str]) -> set[str]:
+        """The lexicon words of a question that some phrase fully present in it uses."""
+        relevant: set[str] = set()
+        index = self.phrase_index
+        for word in present:
+            for words in index.get(word, ()):
+                if words <= present:
+                    relevant |= words
+        return relevant
 
     def _add_phrases(self, key: Key, spec: dict) -> None:
         phrases, patterns = spec.get("phrases", []), spec.get("patterns", [])
@@ -160,30 +206,50 @@ class Scanner:
 
     def scan(self, title: str, prose: str, inline_code: list[str], code: str, tag_list: list[str]) -> list[Hit]:
         """All hits of one question; a term found twice in the same place is reported once."""
-        hits: set[Hit] = set()
-        for tag in tag_list:
-            for key in self.tag_index.get(tag.lower(), ()):
-                hits.add(Hit(key.family, key.label, key.strength, "tags", tag))
-        self._scan_words(hits, title, prose, inline_code)
-        self._scan_code(hits, code, inline_code, prose)
-        if not code.strip():
-            # A question without a code block is usually conceptual (which approach, what does
-            # this mean): a structural signal the stage rules may use, shown as "shape:no code".
-            hits.add(Hit("shape", "no-code", "weak", "shape", "no code"))
-        return list(hits)
+        return self.scan_many([(title, prose, inline_code, code, tag_list)])[0]
 
-    def _scan_words(self, hits: set[Hit], title: str, prose: str, inline_code: list[str]) -> None:
+    def scan_many(self, questions: Sequence[Question]) -> list[list[Hit]]:
+        """The hits of each question, as `scan` gives them, for many questions at once.
+
+        The word tokens of up to DOC_QUESTIONS questions go into one spaCy Doc and one matcher
+        call: building a Doc has a fixed cost of about as much as matching a whole question.
+        """
+        found: list[set[Hit]] = []
+        for title, prose, inline_code, code, tag_list in questions:
+            hits: set[Hit] = set()
+            for tag in tag_list:
+                for key in self.tag_index.get(tag.lower(), ()):
+                    hits.add(Hit(key.family, key.label, key.strength, "tags", tag))
+            self._scan_code(hits, code, inline_code, prose)
+            if not code or code.isspace():
+                # A question without a code block is usually conceptual (which approach, what does
+                # this mean): a structural signal the stage rules may use, shown as "shape:no code".
+                hits.add(Hit("shape", "no-code", "weak", "shape", "no code"))
+            found.append(hits)
+        for first in range(0, len(questions), DOC_QUESTIONS):
+            self._scan_words(found, questions, range(first, min(first + DOC_QUESTIONS, len(questions))))
+        return [list(hits) for hits in found]
+
+    def _scan_words(self, found: list[set[Hit]], questions: Sequence[Question], chunk: range) -> None:
+        """Phrase hits of the questions in `chunk`, matched in one Doc of their word tokens.
+
+        Each question's tokens end with a gap token, so no phrase spans two questions and a
+        match's neighbours (for the filters) are the same as in a Doc of that question alone.
+        """
         words: list[str] = []
         places: list[str] = []
-        lexicon, gap = self.lexicon_words, GAP
-        for place, text in (("title", title), ("prose", prose), ("inline", " ; ".join(inline_code))):
-            # Words no phrase or filter uses become gap tokens, and runs of them one gap: phrases
-            # cannot match across a gap, and the Doc is far shorter (building it is the main cost).
-            kept = [w if w in lexicon else gap for w in TOKEN_RE.findall(text.lower())]
-            kept = [w for w, _run in groupby(kept)]
-            kept.append(gap)
-            words.extend(kept)
-            places.extend([place] * len(kept))
+        offsets: list[int] = []
+        owners: list[int] = []
+        for i in chunk:
+            title, prose, inline_code = questions[i][:3]
+            kept = self._words(title, prose, inline_code)
+            if kept:
+                offsets.append(len(words))
+                owners.append(i)
+                words.extend(kept[0])
+                places.extend(kept[1])
+        if not words:
+            return
         doc = Doc(self.vocab, words=words)
         matches = self.matcher(doc)
         if len(self.token_matcher):
@@ -193,7 +259,38 @@ class Scanner:
             if key in self.filters and _filtered(words, start, end, self.filters[key]):
                 continue
             term = " ".join(words[start:end])
-            hits.add(Hit(key.family, key.label, key.strength, places[start], term))
+            found[owners[bisect_right(offsets, start) - 1]].add(
+                Hit(key.family, key.label, key.strength, places[start], term))
+
+    def _words(self, title: str, prose: str, inline_code: list[str]) -> tuple[list[str], list[str]] | None:
+        """The tokens the matchers see for one question, and the place of each; None when no
+        phrase has all its words in the question (nothing can match)."""
+        fields = [(place, TOKEN_RE.findall(text.lower()))
+                  for place, text in (("title", title), ("prose", prose), ("inline", " ; ".join(inline_code)))]
+        if self.always_kept is None:
+            keep: frozenset[str] | set[str] = self.lexicon_words
+        else:
+            keep = self._relevant(self.lexicon_words.intersection(chain.from_iterable(t for _p, t in fields)))
+            if not keep:
+                return None
+            keep |= self.always_kept
+        words: list[str] = []
+        places: list[str] = []
+        gap = GAP
+        for place, toks in fields:
+            # Words no phrase present here uses become gap tokens, and runs of them one gap:
+            # phrases cannot match across a gap, and the Doc is far shorter (building it is the
+            # main cost). Only the gaps' number changes, so matches and their neighbours do not.
+            # A run of kept words keeps one of each repeated word, as a groupby over all would.
+            before = len(words)
+            for is_kept, run in groupby(toks, keep.__contains__):
+                if is_kept:
+                    words.extend(w for w, _same in groupby(run))
+                else:
+                    words.append(gap)
+            words.append(gap)
+            places.extend([place] * (len(words) - before))
+        return words, places
 
     def _scan_code(self, hits: set[Hit], code: str, inline_code: list[str], prose: str) -> None:
         # Inline code is code: its regex hits are reported as code, its words as "inline".
@@ -201,9 +298,13 @@ class Scanner:
         code_text = code[:MAX_CODE_CHARS] + "\n" + "\n".join(inline_code)
         for text, place, (by_word, by_substring) in ((code_text, "code", self.code_groups),
                                                       (prose[:MAX_CODE_CHARS], "prose", self.prose_groups)):
-            if not text.strip():
+            if not text or text.isspace():
                 continue
-            candidates = [group for word in set(WORD_RE.findall(text)) & by_word.keys() for group in by_word[word]]
+            if place == "code":
+                words = self.code_words.intersection(WORD_RE.findall(text))
+            else:  # few index words: a substring test each beats splitting the prose into words
+                words = [word for word in self.prose_words if word in text]
+            candidates = [group for word in words for group in by_word[word]]
             candidates += [group for group in by_substring if group[0] in text]
             for anchor, patterns in candidates:
                 if anchor not in text:
