@@ -27,23 +27,23 @@ def site_input_key(con, site: str) -> str:
 
 
 @task(cache_policy=NO_CACHE, task_run_name="text {site}")
-def text_site(con, site: str, force: bool = False) -> dict:
+def text_site(con, site: str, force: bool = False, progress: bool = False) -> dict:
     """pipeline.text.extract for one site, unless its dumps and TEXT_VERSION are unchanged."""
     from pipeline.text import TEXT_VERSION, extract
 
     step = cache.Step("text", site, (site,), cache.make_key(site_input_key(con, site), TEXT_VERSION), TEXT_VERSION)
-    return run_step(con, step, force, lambda: extract(con, site=site))
+    return run_step(con, step, force, lambda: extract(con, site=site, progress=progress))
 
 
 @task(cache_policy=NO_CACHE, task_run_name="classify {site}")
-def classify_site(con, site: str, force: bool = False) -> dict:
+def classify_site(con, site: str, force: bool = False, progress: bool = False) -> dict:
     """pipeline.classify.classify for one site, unless its text, rules and classifier are unchanged."""
     from pipeline.classify import CLASSIFIER_VERSION, classify
 
     text_key = cache.recorded_key(con, "text", site)
     key = cache.make_key(text_key, CLASSIFIER_VERSION, cache.rules_checksum())
     step = cache.Step("classify", site, (site,), key, CLASSIFIER_VERSION)
-    return run_step(con, step, force, lambda: classify(con, site=site))
+    return run_step(con, step, force, lambda: classify(con, site=site, progress=progress))
 
 
 def run_step(con, step: cache.Step, force: bool, work) -> dict:
@@ -63,15 +63,15 @@ def run_step(con, step: cache.Step, force: bool, work) -> dict:
 
 @flow(name="classify")
 def classify_flow(db: str = "data/stackmine.duckdb", sites: list[str] | None = None, force: bool = False,
-                  wait_seconds: float = 0.0) -> list[dict]:
+                  wait_seconds: float = 0.0, progress: bool = False) -> list[dict]:
     """Text extraction and classification for `sites` (default: every ingested site)."""
     con = connect(db, wait_seconds=wait_seconds)
     try:
         cache.ensure_ledger(con)
         results = []
         for site in sites or cache.sites(con):
-            results.append(text_site(con, site, force))
-            results.append(classify_site(con, site, force))
+            results.append(text_site(con, site, force, progress))
+            results.append(classify_site(con, site, force, progress))
         return results
     finally:
         con.close()

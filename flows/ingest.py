@@ -108,11 +108,11 @@ def _merge_statements(table: str) -> list[str]:
 
 
 @task(cache_policy=NO_CACHE, task_run_name="ingest {site}")
-def ingest_site_here(con, site: str, paths: list[str], force: bool) -> dict:
+def ingest_site_here(con, site: str, paths: list[str], force: bool, progress: bool = False) -> dict:
     """Without Dask: `pipeline.ingest.ingest` straight into the main database, no staging copy
     (its own process pool already spreads a site's files over every core of this machine)."""
     started = time.perf_counter()
-    report = ingest(con, [Path(p) for p in paths], force=force)
+    report = ingest(con, [Path(p) for p in paths], force=force, progress=progress)
     [done] = [r for r in report.sites if r.site == site]
     status = {"loaded": "ingested"}.get(done.status, done.status)
     return {"site": site, "rows": done.rows, "pid": os.getpid(), "seconds": time.perf_counter() - started,
@@ -121,16 +121,18 @@ def ingest_site_here(con, site: str, paths: list[str], force: bool) -> dict:
 
 @flow(name="ingest")
 def ingest_flow(sources: list[str] | None = None, db: str = "data/stackmine.duckdb", force: bool = False,
-                wait_seconds: float = 0.0, dask_address: str | None = None, dask_workers: int = 0) -> list[dict]:
+                wait_seconds: float = 0.0, dask_address: str | None = None, dask_workers: int = 0,
+                progress: bool = False) -> list[dict]:
     """Ingest `sources` (default: the bundled sample) into `db`; see the module docstring."""
     units = site_units([Path(s).resolve() for s in (sources or [SAMPLE])])
     on_dask = bool(dask_address or dask_workers)
     runner = task_runner(dask_address, dask_workers)
-    return _ingest_sites.with_options(task_runner=runner)(units, db, force, wait_seconds, on_dask)
+    return _ingest_sites.with_options(task_runner=runner)(units, db, force, wait_seconds, on_dask, progress)
 
 
 @flow(name="ingest-sites")
-def _ingest_sites(units: dict[str, list[str]], db: str, force: bool, wait_seconds: float, on_dask: bool) -> list[dict]:
+def _ingest_sites(units: dict[str, list[str]], db: str, force: bool, wait_seconds: float, on_dask: bool,
+                  progress: bool = False) -> list[dict]:
     logger = get_run_logger()
     con = connect(db, wait_seconds=wait_seconds)
     try:
@@ -138,7 +140,7 @@ def _ingest_sites(units: dict[str, list[str]], db: str, force: bool, wait_second
         keys = {site: checksum_site.submit(site, paths) for site, paths in units.items()}
         steps = [cache.Step("ingest", site, (site,), keys[site].result(), PIPELINE_VERSION) for site in units]
         todo = {st.scope for st in steps if force or not cache.is_current(con, st)}
-        work = _on_workers(con, units, todo, db, force) if on_dask else _here(con, units, todo, force)
+        work = _on_workers(con, units, todo, db, force) if on_dask else _here(con, units, todo, force, progress)
         results = []
         for st in steps:
             if st.scope not in todo:
@@ -156,11 +158,11 @@ def _ingest_sites(units: dict[str, list[str]], db: str, force: bool, wait_second
         con.close()
 
 
-def _here(con, units: dict[str, list[str]], todo: set[str], force: bool) -> Iterator[dict]:
+def _here(con, units: dict[str, list[str]], todo: set[str], force: bool, progress: bool) -> Iterator[dict]:
     """Sites one after another in this process, in the order given."""
     for site, paths in units.items():
         if site in todo:
-            yield ingest_site_here(con, site, paths, force)
+            yield ingest_site_here(con, site, paths, force, progress)
 
 
 def _on_workers(con, units: dict[str, list[str]], todo: set[str], db: str, force: bool) -> Iterator[dict]:

@@ -35,6 +35,7 @@ CHAIN: list[tuple[str, Callable[..., object]]] = [
     ("stages", stages_flow),  # topic → stage mapping, coverage
     ("publish", publish_flow),  # export + report
 ]
+PROGRESS = {"classify", "topics"}  # steps long enough to show progress bars (on stderr)
 
 
 @flow(name="practice-mining")
@@ -45,15 +46,16 @@ def practice_mining(
     wait_seconds: float = 0.0,
     dask_address: str | None = None,
     dask_workers: int = 0,
+    progress: bool = False,
 ) -> dict:
     """Run the whole chain on `sources` (default: data/sample) into `db`; returns each step's report."""
     logger = get_run_logger()
     lock = connect(db, wait_seconds=wait_seconds)  # held for the whole run: one writer at a time
     try:
-        report: dict = {"ingest": ingest_flow(sources=sources, db=db, force=force,
-                                              dask_address=dask_address, dask_workers=dask_workers)}
+        report: dict = {"ingest": ingest_flow(sources=sources, db=db, force=force, dask_address=dask_address,
+                                              dask_workers=dask_workers, progress=progress)}
         for name, step in CHAIN:
-            report[name] = step(db=db, force=force)
+            report[name] = step(db=db, force=force, **({"progress": progress} if name in PROGRESS else {}))
         logger.info("practice-mining finished: %s", ", ".join(report))
         return report
     finally:

@@ -26,11 +26,11 @@ def selection_from(sites: list[str] | None) -> Selection:
 
 
 @task(cache_policy=NO_CACHE, task_run_name="topics")
-def fit_topics_task(con, selection: Selection, force: bool) -> dict:
+def fit_topics_task(con, selection: Selection, force: bool, progress: bool = False) -> dict:
     """pipeline.topics.run_topics with the default parameters (seeded, offline embeddings)."""
     from pipeline.topics import TopicParams, run_topics
 
-    run = run_topics(con, selection, TopicParams(), force=force)
+    run = run_topics(con, selection, TopicParams(), force=force, progress=progress)
     status = "skipped" if run.skipped else "done"
     get_run_logger().info("topics %s: %s, %d questions, %d topics", run.topic_model_id, status, run.n_docs, run.n_topics)
     return {"stage": "topics", "scope": run.topic_model_id, "status": status, "rows": run.n_docs,
@@ -39,10 +39,10 @@ def fit_topics_task(con, selection: Selection, force: bool) -> dict:
 
 @flow(name="topics")
 def topics_flow(db: str = "data/stackmine.duckdb", sites: list[str] | None = None, force: bool = False,
-                wait_seconds: float = 0.0) -> dict:
+                wait_seconds: float = 0.0, progress: bool = False) -> dict:
     """Topic model of the notebook-and-ML questions of `sites` (default: all)."""
     con = connect(db, wait_seconds=wait_seconds)
     try:
-        return fit_topics_task(con, selection_from(sites), force)
+        return fit_topics_task(con, selection_from(sites), force, progress)
     finally:
         con.close()

@@ -50,11 +50,12 @@ def run_command(sources: tuple[Path, ...], db_path: Path, wait_seconds: float, f
 
     started = time.perf_counter()
     report = practice_mining(sources=[str(s) for s in sources] or None, db=str(db_path), force=force,
-                             wait_seconds=wait_seconds, dask_address=dask_address, dask_workers=dask_workers)
+                             wait_seconds=wait_seconds, dask_address=dask_address, dask_workers=dask_workers,
+                             progress=True)
     for step, results in report.items():
         for item in results if isinstance(results, list) else [results]:
             scope = str(item.get("site") or item.get("scope", ""))
-            scope = "selection " + scope if scope.startswith("{") else scope
+            scope = "(the study selection)" if scope.startswith("{") else scope
             click.echo(f"{item.get('stage', step):<9} {scope[-60:]:<60} {item.get('status', '')}")
     click.echo(f"practice-mining finished in {time.perf_counter() - started:.1f} s → {db_path}")
 
