@@ -32,21 +32,22 @@ def _transient(task, task_run, state) -> bool:
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 10, 60], retry_condition_fn=_transient,
       task_run_name="download {site}")
-def download_site(site: str, base: str, dest: str, expected: str | None) -> dict:
+def download_site(site: str, base: str, dest: str, expected: str | None, progress: bool = False) -> dict:
     """One site's archive into `dest`; each retry resumes where the last attempt stopped."""
-    got = fetch_site(site, base, Path(dest), expected)
+    got = fetch_site(site, base, Path(dest), expected, progress)
     return {"site": got.site, "path": str(got.path), "sha256": got.sha256, "status": got.status}
 
 
 @flow(name="acquire")
 def acquire_flow(sites: list[str], base: str, dump_date: str, raw_root: str = "data/raw",
-                 checksums: str | None = None, ingest: bool = False, db: str = "data/stackmine.duckdb") -> list[dict]:
+                 checksums: str | None = None, ingest: bool = False, db: str = "data/stackmine.duckdb",
+                 progress: bool = False) -> list[dict]:
     """Fetch `sites` from `base` into raw_root/dump_date; ingest them afterwards when asked."""
     sums = load_checksums(checksums) if checksums else {}
     dest = raw_dir(Path(raw_root), dump_date)
     dest.mkdir(parents=True, exist_ok=True)
-    futures = [download_site.submit(s, base, str(dest), sums.get(f"{s}.7z")) for s in sites]
+    futures = [download_site.submit(s, base, str(dest), sums.get(f"{s}.7z"), progress) for s in sites]
     fetched = [f.result() for f in futures]  # raises the first failure: nothing below runs
     if ingest:
-        ingest_flow(sources=[f["path"] for f in fetched], db=db)
+        ingest_flow(sources=[f["path"] for f in fetched], db=db, progress=progress)
     return fetched

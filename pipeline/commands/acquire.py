@@ -36,7 +36,7 @@ def acquire_command(sites: tuple[str, ...], base: str, dump_date: str, checksums
     from flows.acquire import acquire_flow
 
     fetched = acquire_flow(sites=list(sites), base=base, dump_date=dump_date, raw_root=str(raw_root),
-                           checksums=checksums, ingest=ingest, db=str(db_path))
+                           checksums=checksums, ingest=ingest, db=str(db_path), progress=True)
     for item in fetched:
         click.echo(f"{item['status']:<10} {item['path']}  sha256 {item['sha256'][:16]}…")
 

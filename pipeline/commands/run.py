@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ from pipeline.commands.options import db_option
 def prefect_defaults() -> None:
     """Quiet, offline Prefect defaults, set before Prefect is imported (the user's env wins)."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per Prefect API call otherwise
 
 
 def dask_options(command):
