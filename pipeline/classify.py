@@ -28,6 +28,8 @@ RULE_VERSIONS = {"platforms": "v1", "ml": "v1", "stages": "v1"}
 # What `question_labels.classifier_version` says for the default rules (flows key their cache on it).
 CLASSIFIER_VERSION = ENGINE_VERSION + "".join(f"+{f}-{v}" for f, v in RULE_VERSIONS.items())
 BATCH_ROWS = 20_000
+# json.dumps(..., sort_keys=True) builds a new encoder per call; one encoder, the same text.
+_evidence_json = json.JSONEncoder(sort_keys=True).encode
 
 
 class Classifier:
@@ -79,7 +81,7 @@ def _label_batch(classifier: Classifier, rows: list[tuple]) -> pa.RecordBatch:
         cols["ml"].append(labels.ml)
         cols["stage"].append(labels.stage)
         cols["stage2"].append(labels.stage2)
-        cols["evidence"].append(json.dumps(labels.evidence, sort_keys=True))
+        cols["evidence"].append(_evidence_json(labels.evidence))
         cols["classifier_version"].append(classifier.version)
     return pa.RecordBatch.from_pydict(cols, schema=_SCHEMA)
 

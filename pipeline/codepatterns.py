@@ -87,6 +87,17 @@ def literal_first(pattern: str) -> str:
     return f"{prefix}{literal}(?<!\\w{literal}){body[i:]}"
 
 
+def word_finder(words: frozenset[str]) -> re.Pattern[str]:
+    """A regex whose findall gives the text's \\w+ runs that start like one of `words` does.
+
+    Intersecting those with `words` gives what intersecting all \\w+ runs would, but the regex
+    engine skips to the few possible first characters in C and builds a third fewer strings.
+    The lookbehind (after the first character) says the run starts there: no word character before.
+    """
+    firsts = "".join(sorted({word[0] for word in words}))
+    return re.compile(f"[{re.escape(firsts)}](?<!\\w.)\\w*" if firsts else "(?!)")
+
+
 def leading_word(pattern: str) -> str:
     """The word a pattern like `\\bStandardScaler\\(` starts with, when every match has it whole.
 

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from itertools import chain, groupby
+from operator import itemgetter
 from typing import NamedTuple
 
 import spacy
@@ -26,7 +27,7 @@ import yaml
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
-from pipeline.codepatterns import WORD_RE, CodePattern, RuleError, by_anchor, compile_pattern, expand
+from pipeline.codepatterns import CodePattern, RuleError, by_anchor, compile_pattern, expand, word_finder
 
 FAMILIES = ("platforms", "ml", "stages")
 TOKEN_RE = re.compile(r"[a-z0-9_]+(?:[-'.+#/][a-z0-9_]+)*|[^\sa-z0-9_]")
@@ -35,6 +36,7 @@ GAP = "\u2026"  # stands for a run of words no lexicon entry uses
 MAX_CODE_CHARS = 30_000
 # Questions whose word tokens share one spaCy Doc (about 40 tokens each: a few MB of Doc).
 DOC_QUESTIONS = 256
+_first = itemgetter(0)
 
 
 Question = tuple[str, str, list[str], str, list[str]]  # title, prose, inline code, code, tags
@@ -135,6 +137,7 @@ class Scanner:
         self.code_groups = by_anchor([p for f in FAMILIES for p in self.code_res[f]])
         self.prose_groups = by_anchor(self.code_res["platforms"])
         self.code_words = frozenset(self.code_groups[0])
+        self.code_word_re = word_finder(self.code_words)
         self.prose_words = frozenset(self.prose_groups[0])
         self.lexicon_words = self._lexicon_words(rules)
         self.phrase_index, self.always_kept = self._phrase_index(rules)
@@ -281,13 +284,8 @@ class Scanner:
             # Words no phrase present here uses become gap tokens, and runs of them one gap:
             # phrases cannot match across a gap, and the Doc is far shorter (building it is the
             # main cost). Only the gaps' number changes, so matches and their neighbours do not.
-            # A run of kept words keeps one of each repeated word, as a groupby over all would.
             before = len(words)
-            for is_kept, run in groupby(toks, keep.__contains__):
-                if is_kept:
-                    words.extend(w for w, _same in groupby(run))
-                else:
-                    words.append(gap)
+            words.extend(map(_first, groupby([w if w in keep else gap for w in toks])))
             words.append(gap)
             places.extend([place] * (len(words) - before))
         return words, places
@@ -301,14 +299,13 @@ class Scanner:
             if not text or text.isspace():
                 continue
             if place == "code":
-                words = self.code_words.intersection(WORD_RE.findall(text))
+                words = self.code_words.intersection(self.code_word_re.findall(text))
             else:  # few index words: a substring test each beats splitting the prose into words
                 words = [word for word in self.prose_words if word in text]
-            candidates = [group for word in words for group in by_word[word]]
+            # A group runs only when its anchor occurs (tested once per group).
+            candidates = [group for word in words for group in by_word[word] if group[0] in text]
             candidates += [group for group in by_substring if group[0] in text]
-            for anchor, patterns in candidates:
-                if anchor not in text:
-                    continue
+            for _anchor, patterns in candidates:
                 for pattern in patterns:
                     key = pattern.key
                     for m in pattern.regex.finditer(text):

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.classify import Classifier
-from pipeline.codepatterns import expand, interior_word, leading_word, literal_anchor
+from pipeline.codepatterns import expand, interior_word, leading_word, literal_anchor, literal_first
 
 
 def test_anchor_derivation() -> None:
@@ -41,3 +41,14 @@ def test_same_hits_as_plain_regexes(study_db_path: Path) -> None:
         assert got == expected
         checked += len(expected)
     assert checked > 1000  # distinct (label, match) pairs compared
+
+
+def test_literal_first_rewrite() -> None:
+    """A leading \\b moves behind the literal as a lookbehind; other shapes stay as they are."""
+    assert literal_first(r"\bimport (?:a|b)\b") == r"import (?<!\wimport )(?:a|b)\b"
+    assert literal_first(r"\bpip3? install") == r"pip(?<!\wpip)3? install"  # the optional 3 stays behind
+    assert literal_first(r"\bmodel\.fit\(") == r"model\.fit\((?<!\wmodel\.fit\()"
+    for unchanged in (r"(?m)^\s*In \[", r"(?i)\bfoo", r"\b\.x", r"\b(?:a|b)", r"\bx*y"):
+        assert literal_first(unchanged) == unchanged
+    text = "import a, reimport b, _import a\nimport b"
+    assert [m.span() for m in re.finditer(literal_first(r"\bimport (?:a|b)\b"), text)] == [(0, 8), (32, 40)]

@@ -37,3 +37,20 @@ def test_sample_labels_match_fingerprint(study_db_path: Path) -> None:
     changed = [(e, g) for e, g in zip(expected, got) if e != g]
     assert changed == [], f"{len(changed)} questions changed, first: {changed[:3]}"
     assert got == expected
+
+
+def test_batched_scan_equals_one_by_one(study_db_path: Path) -> None:
+    """scan_many shares one spaCy Doc among many questions; each question's hits are its own."""
+    from pipeline.classify import Classifier
+
+    con = duckdb.connect(str(study_db_path), read_only=True)
+    try:
+        rows = con.execute("SELECT title, prose, inline_code, code, tags FROM question_text "
+                           "ORDER BY site, post_id LIMIT 600").fetchall()
+    finally:
+        con.close()
+    scanner = Classifier().scanner
+    batched = scanner.scan_many(rows)
+    single = [scanner.scan(*row) for row in rows]
+    assert [sorted(hits) for hits in batched] == [sorted(hits) for hits in single]
+    assert sum(len(hits) for hits in batched) > 1000
