@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from pathlib import Path
@@ -58,8 +59,12 @@ def test_dumps_table_records_each_file(sample_con) -> None:
     assert posts[1:5] == ("Posts.xml", 2541980,
                           "1a107b2c78e6234f7397b4a4ec739b9fdb064fc5e1b45ba49c6c1c722974f5c4", 1735)
     assert posts[5] == "2017-03-13 16:32:33.657"
-    assert {r[6] for r in rows} == {"ai.stackexchange.com@2017-03-13-c27b753e"}
-    assert re.fullmatch(r"ai\.stackexchange\.com@2017-03-13-[0-9a-f]{8}", rows[0][6])
+    # dump_id = site@newest day-first 8 hex of sha256 over the sorted "File:sha256" lines
+    lines = sorted(f"{Path(n).stem}:{hashlib.sha256(d).hexdigest()}" for n, d in archive_members(ARCHIVE).items())
+    digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:8]
+    assert {r[6] for r in rows} == {f"ai.stackexchange.com@2017-03-13-{digest}"} == {
+        "ai.stackexchange.com@2017-03-13-c27b753e"}
+    assert {r[3] for r in rows} == {hashlib.sha256(d).hexdigest() for d in archive_members(ARCHIVE).values()}
     sede = sample_con.execute("SELECT dump_id, rows, source_sha256 FROM dumps WHERE site = 'stackoverflow.com'").fetchall()
     assert sede == [("stackoverflow.com@2023-11-15-1e6b60a9", 1475,
                      "c2d352747ba7f740fdcf9db60740ee477bee0e46cbbbaa242ce4cf4b040e9832")]
