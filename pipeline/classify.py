@@ -7,9 +7,11 @@ scope, labels them, and replaces that scope's labels in one transaction.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import duckdb
 import pyarrow as pa
@@ -49,7 +51,26 @@ class Classifier:
         `label` gives each: batching lets the scanner share one spaCy Doc among many questions."""
         clean = [(title or "", prose or "", list(inline or []), code or "", list(tags or []))
                  for title, prose, inline, code, tags in questions]
-        return [decide(hits, self.rules) for hits in self.scanner.scan_many(clean)]
+        with _cyclic_gc_paused():
+            return [decide(hits, self.rules) for hits in self.scanner.scan_many(clean)]
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a batch is labelled, then restore it.
+
+    Labelling allocates many small sets, tuples and dicts while a whole batch of rows is alive, so
+    the collector keeps re-scanning the batch (measured 16% of `classify`'s CPU time on 20,000
+    questions). Labelling creates no reference cycles; reference counting still frees everything,
+    and whatever cycles other code made meanwhile are collected once the collector is back on.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 _SCHEMA = pa.schema(

@@ -7,8 +7,11 @@ labels from the hits is `pipeline/decide.py`'s job, so the same hits can be audi
 
 Prose goes through `Doc(vocab, words=...)` built from a regex tokenizer rather than spaCy's
 rule-based tokenizer: the lexicon is matched on lower-cased word tokens either way, and building
-the Doc from words is about three times faster (measured on the SEDE questions); see
-bench/classify.py for the speed of the whole stage.
+the Doc from words is about three times faster (measured on the SEDE questions). Only the words of
+phrases whose every word occurs in the question enter the Doc (the rest become gap tokens), and
+the words of up to 256 questions share one Doc and one matcher call (`scan_many`): a Doc has a
+fixed cost of about a question's matching time. See bench/classify.py for the speed of the stage
+and tests/test_sample_labels.py for the guarantee that none of this changes a label.
 """
 
 from __future__ import annotations
