@@ -90,20 +90,21 @@ _SCHEMA = pa.schema(
 
 
 def _label_batch(classifier: Classifier, rows: list[tuple]) -> pa.RecordBatch:
-    cols: dict[str, list] = {name: [] for name in _SCHEMA.names}
-    all_labels = classifier.label_many([(title, prose, inline, code, tags)
-                                        for _s, _d, _p, title, prose, code, inline, tags in rows])
-    for (site, dump_id, post_id, *_text), labels in zip(rows, all_labels):
-        cols["site"].append(site)
-        cols["dump_id"].append(dump_id)
-        cols["post_id"].append(post_id)
-        cols["platforms"].append(labels.platforms)
-        cols["notebook"].append(bool(labels.platforms))
-        cols["ml"].append(labels.ml)
-        cols["stage"].append(labels.stage)
-        cols["stage2"].append(labels.stage2)
-        cols["evidence"].append(_evidence_json(labels.evidence))
-        cols["classifier_version"].append(classifier.version)
+    """Label rows (site, dump_id, post_id, title, prose, code, inline_code, tags), column by column."""
+    labels = classifier.label_many([(title, prose, inline, code, tags)
+                                    for _s, _d, _p, title, prose, code, inline, tags in rows])
+    cols = {
+        "site": [row[0] for row in rows],
+        "dump_id": [row[1] for row in rows],
+        "post_id": [row[2] for row in rows],
+        "platforms": [one.platforms for one in labels],
+        "notebook": [bool(one.platforms) for one in labels],
+        "ml": [one.ml for one in labels],
+        "stage": [one.stage for one in labels],
+        "stage2": [one.stage2 for one in labels],
+        "evidence": [_evidence_json(one.evidence) for one in labels],
+        "classifier_version": [classifier.version] * len(rows),
+    }
     return pa.RecordBatch.from_pydict(cols, schema=_SCHEMA)
 
 
