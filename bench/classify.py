@@ -17,7 +17,7 @@ Prints questions/s (wall clock, and per CPU-second of the process: on shared cor
 drops with other people's load, the CPU figure is the per-core speed), the one-off start-up (imports,
 rule compilation; for (a) and (b) timed apart from the questions, for (c) inside `classify`), peak
 RSS, and the ratios
-(b)/(a), (c)/(a). The end-to-end process's CPU time excludes DuckDB's own worker threads. Repetition means spaCy's vocabulary
+(b)/(a), (c)/(a). CPU time is the whole process's (time.process_time: DuckDB's worker threads included). Repetition means spaCy's vocabulary
 is warm after the first copy, as it is on a large real dump. The cores are shared: note the load.
 """
 
