@@ -49,17 +49,40 @@ def run_command(sources: tuple[Path, ...], db_path: Path, wait_seconds: float, f
     """
     prefect_defaults()
     from flows.practice_mining import practice_mining
+    from pipeline.db import connect
+    from pipeline.stages import read_coverage
 
     started = time.perf_counter()
-    report = practice_mining(sources=[str(s) for s in sources] or None, db=str(db_path), force=force,
-                             wait_seconds=wait_seconds, dask_address=dask_address, dask_workers=dask_workers,
-                             progress=True)
+    # Hold the write lock from before the flow until the coverage table is read: the flow's own
+    # connection shares it (same process), and a queued run cannot slip in between.
+    guard = connect(db_path, wait_seconds=wait_seconds)
+    try:
+        report = practice_mining(sources=[str(s) for s in sources] or None, db=str(db_path), force=force,
+                                 wait_seconds=wait_seconds, dask_address=dask_address, dask_workers=dask_workers,
+                                 progress=True)
+        coverage = read_coverage(guard, "*", "all").to_dict("records")
+    finally:
+        guard.close()
     for step, results in report.items():
         for item in results if isinstance(results, list) else [results]:
             scope = str(item.get("site") or item.get("scope", ""))
             scope = "(the study selection)" if scope.startswith("{") else scope
             click.echo(f"{item.get('stage', step):<9} {scope[-60:]:<60} {item.get('status', '')}")
     click.echo(f"practice-mining finished in {time.perf_counter() - started:.1f} s → {db_path}")
+    _print_coverage(coverage)
+
+
+def _print_coverage(rows: list[dict]) -> None:
+    """End with the result the run exists for: which lifecycle stages notebook ML questions skip."""
+    import pandas as pd
+
+    from pipeline.commands.stages import render
+
+    if not rows:
+        click.echo("no stage coverage yet (no notebook ML questions in the selection)")
+        return
+    click.echo("\nstage coverage, notebook ML questions vs other ML questions (all sites; see `stackmine stages`):")
+    click.echo(render(pd.DataFrame(rows), "table", "all"))
 
 
 COMMANDS = [run_command]

@@ -13,6 +13,7 @@ import pytest
 from flows.practice_mining import practice_mining
 from pipeline.errors import DatabaseBusy
 from procs import kill_group, stackmine_cmd
+from pipeline.evaluate import STAGES
 
 AI, SO = "ai.stackexchange.com", "stackoverflow.com"
 
@@ -98,5 +99,9 @@ def test_two_runs_on_one_database_one_fails_clearly_then_one_waits(tmp_path: Pat
     finally:
         kill_group(first)
     assert first.returncode == 0, out
+    # the CLI run ends with the study's result: the coverage table, every codebook stage a row
+    table = out.split("stage coverage, notebook ML questions vs other ML questions", 1)[1]
+    words = [line.split()[0] for line in table.strip().splitlines()[2:] if line.strip()]  # after the column header
+    assert words[: len(STAGES)] == list(STAGES)  # stderr log lines may follow (merged streams)
     assert {st for _, st in statuses(queued)} == {"skipped"}
     assert_complete(db, study_db_path)
