@@ -1,0 +1,56 @@
+"""The CLI is self-documenting: every command has help ending in an example, takes --db, and is in
+the README (sqlite-utils' habit: a command nobody documented is a command nobody can use)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import REPO
+from pipeline.cli import _register, cli
+from pipeline.commands import all_commands
+
+COMMANDS = {c.name: c for c in all_commands()}
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_stage_has_a_command() -> None:
+    assert list(COMMANDS) == ["ingest", "text", "classify", "evaluate", "topics", "stages", "query", "export",
+                              "report", "acquire", "run", "serve"]
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_help_ends_with_an_example_and_offers_db(name: str) -> None:
+    _register()
+    result = CliRunner().invoke(cli, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "--db FILE" in text or "--db PATH" in text
+    assert "data/stackmine.duckdb" in text  # the default is shown
+    example = text.split("Example", 1)[1]
+    assert f"stackmine {name}" in example
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_every_command_is_documented_in_the_readme(name: str) -> None:
+    assert re.search(rf"stackmine {name}\b", README), f"README never shows `stackmine {name}`"
+
+
+def test_readme_starts_with_the_two_commands_and_ci_runs_the_test_one() -> None:
+    first_block = README.split("```", 2)[1]
+    assert "make run" in first_block and "make test" in first_block
+    assert "make test" in (REPO / ".ci" / "run").read_text()
+
+
+def test_stackmine_errors_are_one_clear_line_without_traceback(tmp_path) -> None:
+    missing = tmp_path / "nothing-here.xml"
+    missing.write_text("this is not a dump\n")
+    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "ingest", str(missing), "--db", str(tmp_path / "x.duckdb")],
+                            capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: ") and str(missing) in result.stderr
