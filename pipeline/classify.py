@@ -15,9 +15,8 @@ from contextlib import contextmanager
 
 import duckdb
 import pyarrow as pa
-from tqdm import tqdm
 
-from pipeline.db import read_sql, transaction
+from pipeline.db import read_sql, replace_scope
 from pipeline.decide import Labels, decide
 from pipeline.lexicon import Rules, Scanner, load_rules
 
@@ -129,17 +128,9 @@ def classify(
     classifier = classifier or Classifier()
     total = con.execute(read_sql("question_labels_count.sql"), [site, site]).fetchone()[0]
     reader = con.cursor()
-    written = 0
-    with transaction(con):
-        con.execute(read_sql("question_labels_delete.sql"), [site, site])
-        with tqdm(total=total, unit="q", desc="classify", disable=not progress) as bar:
-            for rows in _input_rows(reader, site):
-                batch = pa.Table.from_batches([_label_batch(classifier, rows)])
-                con.register("labels_batch", batch)
-                con.execute("INSERT INTO question_labels SELECT * FROM labels_batch")
-                con.unregister("labels_batch")
-                written += len(rows)
-                bar.update(len(rows))
+    batches = (pa.Table.from_batches([_label_batch(classifier, rows)]) for rows in _input_rows(reader, site))
+    written = replace_scope(con, "question_labels", (read_sql("question_labels_delete.sql"), [site, site]), batches,
+                            total, "classify", progress)
     reader.close()
     log.info("question_labels: %d questions (%s), %s", written, site or "all sites", classifier.version)
     return written

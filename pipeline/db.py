@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+from tqdm import tqdm
 
 from pipeline.errors import DatabaseBusy
 
@@ -84,3 +86,24 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
+
+
+def replace_scope(con: duckdb.DuckDBPyConnection, table: str, delete: tuple[str, list], batches: Iterable[pa.Table],
+                  total: int, desc: str, progress: bool = False) -> int:
+    """Replace a stage's rows for one scope: run `delete` (sql, params), append every Arrow batch
+    to `table`, all in one transaction; returns rows written.
+
+    This is how a stage keeps "the old state or the new one, never half": an exception (or kill -9)
+    anywhere rolls the delete back too. `table` is a name from code, never from user input.
+    """
+    written = 0
+    with transaction(con):
+        con.execute(*delete)
+        with tqdm(total=total, unit="q", desc=desc, disable=not progress) as bar:
+            for batch in batches:
+                con.register("replace_scope_batch", batch)
+                con.execute(f"INSERT INTO {table} SELECT * FROM replace_scope_batch")
+                con.unregister("replace_scope_batch")
+                written += batch.num_rows
+                bar.update(batch.num_rows)
+    return written

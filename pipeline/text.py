@@ -16,9 +16,8 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 from lxml import etree
-from tqdm import tqdm
 
-from pipeline.db import read_sql, transaction
+from pipeline.db import read_sql, replace_scope
 
 log = logging.getLogger(__name__)
 
@@ -172,17 +171,9 @@ def extract(con: duckdb.DuckDBPyConnection, site: str | None = None, progress: b
     """
     total = con.execute(read_sql("question_count.sql"), [site, site]).fetchone()[0]
     reader = con.cursor()
-    written = 0
-    with transaction(con):
-        con.execute(read_sql("question_text_delete.sql"), [site, site])
-        with tqdm(total=total, unit="q", desc="text", disable=not progress) as bar:
-            for rows in _question_rows(reader, site):
-                batch = pa.Table.from_batches([_rows_to_batch(rows)])
-                con.register("text_batch", batch)
-                con.execute("INSERT INTO question_text SELECT * FROM text_batch")
-                con.unregister("text_batch")
-                written += len(rows)
-                bar.update(len(rows))
+    batches = (pa.Table.from_batches([_rows_to_batch(rows)]) for rows in _question_rows(reader, site))
+    written = replace_scope(con, "question_text", (read_sql("question_text_delete.sql"), [site, site]), batches,
+                            total, "text", progress)
     reader.close()
     log.info("question_text: %d questions (%s)", written, site or "all sites")
     return written

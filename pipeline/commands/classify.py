@@ -7,15 +7,14 @@ from pathlib import Path
 import click
 
 from pipeline.classify import Classifier, classify
-from pipeline.commands.options import db_option
+from pipeline.commands.options import db_option, site_option, wait_option
 from pipeline.db import connect, read_sql
 
 
 @click.command("classify")
 @db_option
-@click.option("--site", help="Only this site (default: every site in the database).")
-@click.option("--wait", "wait_seconds", type=float, default=0.0, show_default=True,
-              help="Seconds to wait for another stackmine process to release the database.")
+@site_option
+@wait_option
 def classify_command(db_path: Path, site: str | None, wait_seconds: float) -> None:
     """Label every question in question_text: notebook platforms, ml yes/no, primary and secondary
     lifecycle stage, and the evidence (matched tags, phrases, code signs) behind each label.

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.commands.options import db_option
+from pipeline.commands.options import db_option, wait_option
 from pipeline.db import connect
 from pipeline.ingest import DUMP_TABLES, IngestReport, ingest
 
@@ -17,8 +17,7 @@ from pipeline.ingest import DUMP_TABLES, IngestReport, ingest
 @click.option("--force", is_flag=True, help="Reload sites even if the same dump is already loaded.")
 @click.option("--site", help="Site of SEDE CSV exports (default: the CSV's folder name).")
 @click.option("--workers", type=click.IntRange(min=1), help="Parser processes (default: all cores).")
-@click.option("--wait", "wait_seconds", type=float, default=0.0, show_default=True,
-              help="Seconds to wait for another stackmine process to release the database.")
+@wait_option
 def ingest_command(sources: tuple[Path, ...], db_path: Path, force: bool, site: str | None,
                    workers: int | None, wait_seconds: float) -> None:
     """Load Stack Exchange dumps from SOURCES into the database, one site snapshot at a time.

@@ -16,3 +16,14 @@ db_option = click.option(
     show_default=True,
     help="DuckDB database file.",
 )
+
+wait_option = click.option(
+    "--wait",
+    "wait_seconds",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="If another stackmine process holds the database, wait up to this many seconds for it.",
+)
+
+site_option = click.option("--site", help="Only this site (default: every site in the database).")

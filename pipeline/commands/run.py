@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.commands.options import db_option
+from pipeline.commands.options import db_option, wait_option
 
 
 def prefect_defaults() -> None:
@@ -29,8 +29,7 @@ def dask_options(command):
 @click.command("run")
 @click.argument("sources", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @db_option
-@click.option("--wait", "wait_seconds", type=float, default=0.0, show_default=True,
-              help="If another run holds the database, wait up to this many seconds before giving up.")
+@wait_option
 @click.option("--force", is_flag=True, help="Recompute every stage even if its inputs are unchanged.")
 @dask_options
 def run_command(sources: tuple[Path, ...], db_path: Path, wait_seconds: float, force: bool,

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from pipeline.commands.options import db_option
+from pipeline.commands.options import db_option, wait_option
 from pipeline.commands.selection_options import selection_from, selection_options
 from pipeline.db import connect
 
@@ -27,8 +27,7 @@ SHOWN = ("stage", "n_notebook", "share_notebook", "n_baseline", "share_baseline"
 @click.option("--topic-model", "topic_model_id", help="Topic model for the topic view (default: newest of the selection).")
 @click.option("--overrides", type=click.Path(dir_okay=False, path_type=Path),
               help="Reviewed topic→stage CSV (default: pipeline/rules/topic_stage_overrides.csv).")
-@click.option("--wait", "wait_seconds", type=float, default=0.0, show_default=True,
-              help="Seconds to wait for another stackmine process to release the database.")
+@wait_option
 def stages_command(db_path: Path, sites, platforms, year_from, year_to, notebook, ml, where, fmt: str, by: str,
                    show_site: str, topic_model_id: str | None, overrides: Path | None, wait_seconds: float) -> None:
     """Map topics to lifecycle stages and compute stage coverage: for each of the 15 codebook

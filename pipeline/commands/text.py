@@ -6,16 +6,15 @@ from pathlib import Path
 
 import click
 
-from pipeline.commands.options import db_option
+from pipeline.commands.options import db_option, site_option, wait_option
 from pipeline.db import connect
 from pipeline.text import TEXT_VERSION, extract
 
 
 @click.command("text")
 @db_option
-@click.option("--site", help="Only this site (default: every site in the database).")
-@click.option("--wait", "wait_seconds", type=float, default=0.0, show_default=True,
-              help="Seconds to wait for another stackmine process to release the database.")
+@site_option
+@wait_option
 def text_command(db_path: Path, site: str | None, wait_seconds: float) -> None:
     """Rebuild question_text from posts: prose without code, <pre> code blocks (tracebacks), inline
     code and links kept apart, so later stages never parse HTML again. Replaces the site's rows

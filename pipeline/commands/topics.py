@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.commands.options import db_option
+from pipeline.commands.options import db_option, wait_option
 from pipeline.commands.selection_options import selection_from, selection_options
 from pipeline.db import connect
 
@@ -28,8 +28,7 @@ from pipeline.db import connect
 @click.option("--force", is_flag=True, help="Refit even if this exact model is stored.")
 @click.option("--save-model", type=click.Path(file_okay=False, path_type=Path),
               help="Also save the fitted BERTopic here (safetensors; loads offline).")
-@click.option("--wait", "wait_seconds", type=float, default=0.0, show_default=True,
-              help="Seconds to wait for another stackmine process to release the database.")
+@wait_option
 def topics_command(db_path: Path, sites, platforms, year_from, year_to, notebook, ml, where, backend: str, seed: int,
                    reducer: str, clusterer: str, n_topics: int | None, min_topic_size: int | None, period: str, force: bool,
                    save_model: Path | None, wait_seconds: float) -> None:
