@@ -18,8 +18,7 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from pipeline.errors import DatabaseBusy
-
-DEFAULT_DB = Path("data/stackmine.duckdb")
+from pipeline.paths import DEFAULT_DB  # noqa: F401 - re-exported: where stages look by default
 
 # Order matters: later files may reference tables of earlier ones.
 SCHEMA_FILES = ("dump_tables.sql", "text_labels.sql", "topics.sql", "stages.sql")

@@ -26,12 +26,13 @@ import pyarrow as pa
 
 from pipeline import attribution, coding_sample, datasheet, tabular
 from pipeline.db import read_sql
+from pipeline.paths import DEFAULT_EXPORTS
 from pipeline.errors import StackmineError
 from pipeline.selection import Selection, selected_questions_sql
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ROOT = Path("data/exports")
+DEFAULT_ROOT = DEFAULT_EXPORTS
 QUESTIONS = "questions"
 SAMPLE_FILE = "coding_sample.csv"
 

@@ -18,12 +18,13 @@ import duckdb
 import jinja2
 
 from pipeline import __version__, datasheet, plots, queries
+from pipeline.paths import DEFAULT_REPORT
 from pipeline.export import ExportOptions, resolve_topic_model, select_rows
 from pipeline.selection import Selection
 
 log = logging.getLogger(__name__)
 
-DEFAULT_OUT = Path("data/report")
+DEFAULT_OUT = DEFAULT_REPORT
 TEMPLATE = "report.html.j2"
 
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from pipeline.classify import Classifier, classify
 from pipeline.commands.options import db_option, site_option, wait_option
 from pipeline.db import connect, read_sql
 
@@ -25,6 +24,8 @@ def classify_command(db_path: Path, site: str | None, wait_seconds: float) -> No
       stackmine classify
       stackmine classify --site stackoverflow.com --db data/so.duckdb
     """
+    from pipeline.classify import Classifier, classify  # spaCy: only when classifying
+
     classifier = Classifier()
     con = connect(db_path, wait_seconds=wait_seconds)
     try:

@@ -8,8 +8,6 @@ import click
 
 from pipeline.commands.options import db_option
 from pipeline.db import connect
-from pipeline.evaluate import collect, read_gold
-from pipeline.scoring import report
 
 
 @click.command("evaluate")
@@ -29,6 +27,9 @@ def evaluate_command(gold_path: Path, half: str | None, db_path: Path) -> None:
       stackmine evaluate --gold ../shared/gold/dev.csv
       stackmine evaluate --gold ../shared/gold/dev.csv --half odd
     """
+    from pipeline.evaluate import collect, read_gold  # spaCy: only when evaluating
+    from pipeline.scoring import report
+
     gold = read_gold(gold_path, parity=half)
     con = connect(db_path, read_only=True)
     try:

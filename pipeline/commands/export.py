@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from pipeline import export as export_stage
 from pipeline.commands.options import db_option
 from pipeline.commands.selection_options import selection_from, selection_options
 from pipeline.db import connect
+from pipeline.paths import DEFAULT_EXPORTS
 
 
 @click.command("export")
@@ -20,7 +20,7 @@ from pipeline.db import connect
 @click.option("--sample", type=click.IntRange(min=1), help="Also draw a stratified coding sample of N questions.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the coding sample.")
 @click.option("--topic-model", help="topic_model_id whose topics to attach (default: the one fitted on this selection, else the newest).")
-@click.option("--out", "root", type=click.Path(file_okay=False, path_type=Path), default=export_stage.DEFAULT_ROOT,
+@click.option("--out", "root", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_EXPORTS,
               show_default=True, help="Folder that receives the export folder NAME.")
 @db_option
 def export_command(name: str, sites: tuple[str, ...], platforms: tuple[str, ...], year_from: int | None,
@@ -42,6 +42,8 @@ def export_command(name: str, sites: tuple[str, ...], platforms: tuple[str, ...]
     if salt and not pseudonymise:
         raise click.UsageError("--salt only makes sense with --pseudonymise")
     selection = selection_from(sites, platforms, year_from, year_to, notebook, ml, where)
+    from pipeline import export as export_stage  # pulls the datasheet/plot stack: only when exporting
+
     options = export_stage.ExportOptions(name, selection, pseudonymise, salt, sample, seed, topic_model)
     con = connect(db_path, read_only=True)
     try:

@@ -7,12 +7,12 @@ from pathlib import Path
 import click
 
 from pipeline import queries
-from pipeline import report as report_stage
+from pipeline.paths import DEFAULT_REPORT
 from pipeline.commands.options import db_option
 
 
 @click.command("report")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=report_stage.DEFAULT_OUT,
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_REPORT,
               show_default=True, help="Folder for index.html and the PNG figures.")
 @db_option
 def report_command(out: Path, db_path: Path) -> None:
@@ -25,6 +25,8 @@ def report_command(out: Path, db_path: Path) -> None:
     Example:
       stackmine report --out data/report
     """
+    from pipeline import report as report_stage  # matplotlib: only when reporting
+
     con = queries.open_read_only(db_path)
     try:
         result = report_stage.build(con, out)
