@@ -4,7 +4,8 @@ Every `<row .../>` of a Stack Exchange dump sits on its own line, so a file can 
 boundaries and each piece parsed as `<rows>piece</rows>` on any core. The prolog (declaration and
 root tag) is checked here once: a DTD is refused outright, which is what makes entity attacks
 (billion laughs, external entities) impossible: with no DTD no entity can be declared, and the
-parser runs with entity resolution, DTD loading and network access off in any case.
+parser runs with DTD loading and network access off in any case (it resolves only XML's five
+predefined entities, which it must: see _parser).
 """
 
 from __future__ import annotations
@@ -179,7 +180,10 @@ def _parser() -> tuple[etree.XMLParser, _Rows]:
     # process, because a parser is not thread-safe and flows may ingest sites on threads.
     if not hasattr(_PER_THREAD, "parser"):
         target = _Rows()
-        _PER_THREAD.parser = (etree.XMLParser(target=target, resolve_entities=False, no_network=True,
+        # resolve_entities=True: with it off, libxml2's SAX mode hands `&amp;` over as the text
+        # "&#38;" (every & in a title or body came out as &#38;). Safe: a DTD is refused by
+        # read_prolog and cannot occur inside a chunk, so only XML's predefined entities exist.
+        _PER_THREAD.parser = (etree.XMLParser(target=target, resolve_entities=True, no_network=True,
                                               load_dtd=False, huge_tree=False), target)
     return _PER_THREAD.parser
 
