@@ -59,7 +59,8 @@ def test_inline_code_out_of_prose_entities_decoded_in_code(study_db_path: Path) 
 def test_old_dump_html(study_db_path: Path) -> None:
     title, prose, code, inline, links, _tags, _created, _v = _text(study_db_path, AI, 2342)
     assert title == "How to solve A* search with 2 goal states?"
-    assert inline == ["f(n)=1+9", "f(n)=9+2", "R-&gt; B-&gt; D-&gt; G2"]  # the post escaped its entities twice
+    # the dump row holds `&lt;code&gt;R-&amp;gt; B-&amp;gt;`: XML-escaped HTML whose text is "R-> B->"
+    assert inline == ["f(n)=1+9", "f(n)=9+2", "R-> B-> D-> G2"]
     assert links == ["https://i.stack.imgur.com/zX6wZ.png"]
     assert len(prose) == 400 and len(code) == 61
 
