@@ -62,7 +62,7 @@ def test_old_dump_html(study_db_path: Path) -> None:
     # the dump row holds `&lt;code&gt;R-&amp;gt; B-&amp;gt;`: XML-escaped HTML whose text is "R-> B->"
     assert inline == ["f(n)=1+9", "f(n)=9+2", "R-> B-> D-> G2"]
     assert links == ["https://i.stack.imgur.com/zX6wZ.png"]
-    assert len(prose) == 400 and len(code) == 61
+    assert len(prose) == 400 and code == "h(B->G2) = 9, h(D->G2)=10, h(A->G1)=2, h(C->G1)=1"
 
 
 def test_every_question_once_and_rerun_identical(sample_db_copy: Path) -> None:
