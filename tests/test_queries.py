@@ -37,6 +37,16 @@ def _run(con, name: str, **params: str) -> list[dict]:
     return queries.run_query(con, queries.load_query(name), params).to_pylist()
 
 
+def _fetch(db: Path, sql: str, one: bool = True):
+    """Independent answer straight from the tables (not through the query files), to check them against."""
+    raw = duckdb.connect(str(db), read_only=True)
+    try:
+        cursor = raw.execute(sql)
+        return cursor.fetchone() if one else cursor.fetchall()
+    finally:
+        raw.close()
+
+
 def test_the_library_has_the_required_analyses() -> None:
     assert REQUIRED <= {q.name for q in ALL}
     assert len(ALL) >= 12
@@ -59,9 +69,7 @@ def test_header_defaults_are_what_the_sql_falls_back_to(con, query: queries.Quer
 
 def test_platform_questions_per_year_counts_each_platform_of_a_question(con, study_db_path: Path) -> None:
     rows = _run(con, "platform_questions_per_year")
-    raw = duckdb.connect(str(study_db_path), read_only=True)
-    labels = raw.execute("SELECT platforms FROM question_labels WHERE notebook").fetchall()
-    raw.close()
+    labels = _fetch(study_db_path, "SELECT platforms FROM question_labels WHERE notebook", one=False)
     expected: dict[str, int] = {}
     for (platforms,) in labels:
         for p in platforms:
@@ -74,12 +82,11 @@ def test_platform_questions_per_year_counts_each_platform_of_a_question(con, stu
 def test_ml_share_and_environment_share_agree_with_labels(con, study_db_path: Path) -> None:
     shares = {r["platform"]: r for r in _run(con, "ml_share_per_platform")}
     env = {r["platform"]: r for r in _run(con, "environment_vs_ml_step_share")}
-    raw = duckdb.connect(str(study_db_path), read_only=True)
-    none_total, none_ml, none_env = raw.execute(
+    none_total, none_ml, none_env = _fetch(
+        study_db_path,
         "SELECT count(*), count(*) FILTER (WHERE ml), count(*) FILTER (WHERE ml AND stage = 'environment') "
-        "FROM question_labels WHERE NOT notebook"
-    ).fetchone()
-    raw.close()
+        "FROM question_labels WHERE NOT notebook",
+    )
     assert (shares["none"]["questions"], shares["none"]["ml_questions"]) == (none_total, none_ml)
     assert (env["none"]["ml_questions"], env["none"]["environment"]) == (none_ml, none_env)
     for platform, row in env.items():
@@ -98,12 +105,11 @@ def test_stage_coverage_by_platform_shares_sum_to_one(con) -> None:
 
 def test_unanswered_and_time_to_accepted_on_the_ai_dump(con, study_db_path: Path) -> None:
     rows = _run(con, "unanswered_by_stage", notebook_only="false")
-    raw = duckdb.connect(str(study_db_path), read_only=True)
-    ml, unanswered, accepted = raw.execute(
+    ml, unanswered, accepted = _fetch(
+        study_db_path,
         "SELECT count(*), count(*) FILTER (WHERE p.answer_count = 0), count(p.accepted_answer_id) "
-        "FROM question_labels l JOIN posts p ON p.site = l.site AND p.id = l.post_id WHERE l.ml"
-    ).fetchone()
-    raw.close()
+        "FROM question_labels l JOIN posts p ON p.site = l.site AND p.id = l.post_id WHERE l.ml",
+    )
     assert sum(r["questions"] for r in rows) == ml
     assert sum(r["unanswered"] for r in rows) == unanswered
     assert sum(r["accepted"] for r in rows) == accepted > 0  # answers exist only in the ai dump
@@ -142,9 +148,7 @@ def test_cooccurring_tags_leave_out_the_platform_evidence(con) -> None:
 
 def test_topic_queries_describe_the_newest_model(con, study_db_path: Path) -> None:
     topics = _run(con, "questions_per_topic")
-    raw = duckdb.connect(str(study_db_path), read_only=True)
-    (model, n_docs) = raw.execute("SELECT topic_model_id, n_docs FROM topic_models ORDER BY created DESC LIMIT 1").fetchone()
-    raw.close()
+    model, n_docs = _fetch(study_db_path, "SELECT topic_model_id, n_docs FROM topic_models ORDER BY created DESC LIMIT 1")
     assert {r["topic_model_id"] for r in topics} == {model}
     assert sum(r["questions"] for r in topics) == n_docs
     assert all(1 <= len(r["example_titles"]) <= 3 for r in topics if r["questions"])
