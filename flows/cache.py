@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.acquire import sha256_file
+from pipeline.dumpfiles import sha256_file
 from pipeline.db import read_sql
 
 

@@ -11,7 +11,6 @@ Mirrors use the archive.org layout `BASE/<site>.7z`; BASE is an http(s) URL or a
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import logging
 import os
@@ -24,6 +23,7 @@ from urllib.request import Request, urlopen
 
 from tqdm import tqdm
 
+from pipeline.dumpfiles import sha256_file
 from pipeline.errors import ChecksumMismatch, DownloadError
 
 log = logging.getLogger(__name__)
@@ -78,14 +78,6 @@ def load_checksums(ref: str | Path) -> dict[str, str]:
         text = Path(ref).read_text(encoding="utf-8")
     return parse_checksums(text, origin=ref)
 
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MB chunks (memory stays flat for 20 GB archives)."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def acquire(

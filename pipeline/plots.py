@@ -8,7 +8,6 @@ gives the same bytes. Each function takes the rows of one named query and return
 from __future__ import annotations
 
 import io
-import math
 from collections import defaultdict
 
 import matplotlib
@@ -17,21 +16,15 @@ matplotlib.use("Agg")  # no display here or in CI; must precede pyplot's import
 
 import matplotlib.pyplot as plt  # noqa: E402
 
+from pipeline import coverage  # noqa: E402
+
 DPI = 110
 VERDICT_COLOURS = {"discussed": "#2b8a3e", "under-discussed": "#e67700", "skipped": "#c92a2a"}
 
 
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval of a proportion k/n (sensible at 0 and n, unlike the normal one)."""
-    if n == 0:
-        return (0.0, 0.0)
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    # exact at k = 0 and k = n: rounding (e.g. 0/379) leaves the bound a hair past the share,
-    # a negative error bar that matplotlib rejects
-    return (0.0 if k == 0 else max(0.0, centre - half), 1.0 if k == n else min(1.0, centre + half))
+def wilson(k: int, n: int) -> tuple[float, float]:
+    """The coverage stage's 95% Wilson interval (one implementation), empty groups drawn as (0, 0)."""
+    return coverage.wilson(k, n) if n else (0.0, 0.0)
 
 
 def _png(fig) -> bytes:

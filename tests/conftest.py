@@ -91,3 +91,12 @@ def study_db_path(sample_db_path: Path, tmp_path_factory: pytest.TempPathFactory
         con.close()
     return path
 
+
+@pytest.fixture
+def sample_con(sample_db_path: Path):
+    """A read-only connection to the session's sample database (closed after the test)."""
+    import duckdb
+
+    con = duckdb.connect(str(sample_db_path), read_only=True)
+    yield con
+    con.close()

@@ -26,13 +26,6 @@ MEMBER_TABLES = {"Posts.xml": "posts", "Users.xml": "users", "Comments.xml": "co
                  "Votes.xml": "votes", "Badges.xml": "badges"}
 
 
-@pytest.fixture
-def sample_con(sample_db_path: Path):
-    con = duckdb.connect(str(sample_db_path), read_only=True)
-    yield con
-    con.close()
-
-
 def test_sample_archive_rows_match_independent_count(sample_con) -> None:
     """Every member of the sample .7z: rows in the table == `<row` elements in the raw bytes."""
     members = archive_members(ARCHIVE)

@@ -3,18 +3,6 @@ handed it over as the text "&#38;": every & in a title or body was stored as &#3
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import duckdb
-import pytest
-
-
-@pytest.fixture
-def sample_con(sample_db_path: Path):
-    con = duckdb.connect(str(sample_db_path), read_only=True)
-    yield con
-    con.close()
-
 
 def test_amp_entity_decodes_to_ampersand(sample_con) -> None:
     site = "ai.stackexchange.com"
