@@ -6,8 +6,8 @@ found, one transaction per site; a `stage_runs` row per site.
 
 DuckDB lets one process write a database file, so the split is honest about it:
   - on one machine (no Dask), sites are ingested one after another straight into the main
-    database: `pipeline.ingest.ingest` already parses a site's files on every core (4 MB chunks
-    in a process pool), so running sites side by side would only oversubscribe the cores;
+    database: `pipeline.ingest.ingest` already parses a site's files on every core (2 MB chunks
+    on worker threads), so running sites side by side would only oversubscribe the cores;
   - on Dask (`dask_address` / `dask_workers`), one `parse_site` task per site runs on a worker
     process or machine, calling `pipeline.ingest.ingest` into a private staging database (on a
     folder every worker can reach); the flow process, which alone holds the main database,
@@ -72,7 +72,7 @@ def parse_site(site: str, paths: list[str], staging_dir: str, workers: int | Non
     os.unlink(staged)  # DuckDB wants to create the file itself
     con = connect(staged)
     try:
-        report = ingest(con, [Path(p) for p in paths], force=True, workers=workers, staging_dir=Path(staging_dir))
+        report = ingest(con, [Path(p) for p in paths], force=True, workers=workers)
     finally:
         con.close()
     loaded = {s.site: s.rows for s in report.sites}
@@ -110,7 +110,7 @@ def _merge_statements(table: str) -> list[str]:
 @task(cache_policy=NO_CACHE, task_run_name="ingest {site}")
 def ingest_site_here(con, site: str, paths: list[str], force: bool, progress: bool = False) -> dict:
     """Without Dask: `pipeline.ingest.ingest` straight into the main database, no staging copy
-    (its own process pool already spreads a site's files over every core of this machine)."""
+    (its own thread pool already spreads a site's files over every core of this machine)."""
     started = time.perf_counter()
     report = ingest(con, [Path(p) for p in paths], force=force, progress=progress)
     [done] = [r for r in report.sites if r.site == site]

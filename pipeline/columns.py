@@ -3,7 +3,7 @@
 The DDL in `pipeline/sql/dump_tables.sql` is the single source of truth: the columns a dump file
 fills, their Arrow types and the XML attribute (or SEDE CSV header) each comes from are derived
 from `DESCRIBE <table>`, so a column added to the DDL is parsed without touching this module.
-Runs inside parser worker processes, so it imports neither DuckDB nor anything heavy.
+Runs on the parser worker threads; imports nothing heavy.
 """
 
 from __future__ import annotations

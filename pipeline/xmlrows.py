@@ -1,4 +1,4 @@
-"""Read a dump XML stream safely, in line-aligned chunks that worker processes parse in parallel.
+"""Read a dump XML stream safely, in line-aligned chunks that worker threads parse in parallel.
 
 Every `<row .../>` of a Stack Exchange dump sits on its own line, so a file can be cut at line
 boundaries and each piece parsed as `<rows>piece</rows>` on any core. The prolog (declaration and
@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 from lxml import etree
 
 from pipeline.columns import BadValue, TableSpec, newest_date, to_table
+from pipeline.fastrows import fast_strings
 
-BLOCK_BYTES = 2 << 20  # chunk size handed to a worker: big enough to amortise IPC, small for RAM
+BLOCK_BYTES = 2 << 20  # chunk size handed to a worker thread: amortises per-chunk work, small for RAM
 ROOTS = {
     "posts": "Posts", "users": "Users", "comments": "Comments", "tags": "Tags",
     "postlinks": "PostLinks", "posthistory": "PostHistory", "votes": "Votes", "badges": "Badges",
@@ -237,28 +237,11 @@ def lxml_strings(chunk: Chunk, spec: TableSpec) -> dict[str, pa.Array]:
             for name, values in columns.items()}
 
 
-def parse_chunk_file(spec: TableSpec, chunk: Chunk, out: str) -> tuple:
-    """Worker: parse one chunk, write it as Parquet. Returns ("ok", rows, newest, part) or an error.
-
-    Errors travel back as plain tuples (line, problem, hint): the caller names the file.
-    """
-    try:
-        table = chunk_table(chunk, spec)
-    except RowsError as exc:
-        return ("error", exc.line, exc.problem, exc.hint)
-    table_rows = table.num_rows
-    if table_rows == 0:
-        return ("ok", 0, None, None)
-    pq.write_table(table, out, compression="none")
-    newest = newest_date(table)
-    del table
-    pa.default_memory_pool().release_unused()  # keep a long-running worker's memory flat
-    return ("ok", table_rows, newest, out)
-
-
 def chunk_table(chunk: Chunk, spec: TableSpec) -> pa.Table:
-    """Typed table of a chunk's rows."""
-    strings = lxml_strings(chunk, spec)
+    """Typed table of a chunk's rows: the compiled tokenizer when it can, lxml when it cannot."""
+    strings = fast_strings(chunk.data, spec)
+    if strings is None:
+        strings = lxml_strings(chunk, spec)
     try:
         return to_table(spec, strings)
     except BadValue as exc:

@@ -16,7 +16,7 @@ from pipeline.ingest import DUMP_TABLES, IngestReport, ingest
 @db_option
 @click.option("--force", is_flag=True, help="Reload sites even if the same dump is already loaded.")
 @click.option("--site", help="Site of SEDE CSV exports (default: the CSV's folder name).")
-@click.option("--workers", type=click.IntRange(min=1), help="Parser processes (default: all cores).")
+@click.option("--workers", type=click.IntRange(min=1), help="Parser threads (default: all cores).")
 @wait_option
 def ingest_command(sources: tuple[Path, ...], db_path: Path, force: bool, site: str | None,
                    workers: int | None, wait_seconds: float) -> None:

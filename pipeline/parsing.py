@@ -1,31 +1,31 @@
-"""Parse dump files into Parquet parts in a staging folder, on every core, before touching the DB.
+"""Parse dump files into typed Arrow tables on every core, handing them on in file order.
 
-Parsing everything first means a bad file is found before the database is opened for writing (so
-a failed run changes nothing), the write transaction stays short, and each row can carry the
-dump_id, which depends on checksums and dates known only once every file was read.
+The caller's `sink` receives each table as soon as it and every table before it are ready (ingest
+inserts them into the open load transaction), so parsing on the worker threads overlaps with the
+database's inserting, nothing is staged on disk, and memory stays flat: at most `in_flight` chunks
+exist at a time. A bad row raises DumpError; the caller rolls its transaction back.
 """
 
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import BinaryIO
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from pipeline.columns import BadValue, TableSpec, newest_date, to_table
 from pipeline.dumpfiles import DumpFile
 from pipeline.errors import DumpError
-from pipeline.xmlrows import RowsError, chunks, parse_chunk_file
+from pipeline.xmlrows import RowsError, chunk_table, chunks
+
+Sink = Callable[[pa.Table], object]
 
 SEDE_REQUIRED = ("Id", "PostTypeId", "CreationDate")
 CSV_BLOCK_BYTES = 4 << 20
@@ -33,7 +33,7 @@ CSV_BLOCK_BYTES = 4 << 20
 
 @dataclass
 class FileResult:
-    """What one dump file became: its checksum, rows, newest date and staged Parquet parts."""
+    """What one dump file became: its checksum, rows and newest date."""
 
     dump_file: DumpFile
     size_bytes: int = 0
@@ -41,14 +41,16 @@ class FileResult:
     rows: int = 0
     newest: datetime | None = None
     parse_seconds: float = 0.0
-    parts: list[str] = field(default_factory=list)
 
-    def add(self, rows: int, newest: datetime | None, part: str | None) -> None:
-        self.rows += rows
+    def add(self, table: pa.Table, sink: Sink) -> None:
+        """Account for one parsed table and hand it to `sink`."""
+        if table.num_rows == 0:
+            return
+        self.rows += table.num_rows
+        newest = newest_date(table)
         if newest is not None and (self.newest is None or newest > self.newest):
             self.newest = newest
-        if part:
-            self.parts.append(part)
+        sink(table)
 
 
 class InlinePool(Executor):
@@ -61,10 +63,10 @@ class InlinePool(Executor):
 
 
 def make_pool(workers: int) -> Executor:
-    """Parser pool: worker processes started fresh (spawn), never forked from a DuckDB holder."""
+    """Parser pool: threads, since the tokenizer, Arrow and Parquet all run without the GIL."""
     if workers <= 1:
         return InlinePool()
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stackmine-parse")
 
 
 class _Meter:
@@ -85,19 +87,18 @@ class _Meter:
         return self.known or self.digest.hexdigest()
 
 
-def stage_xml(stream: BinaryIO, dump_file: DumpFile, spec: TableSpec, pool: Executor, out_dir: Path,
+def parse_xml(stream: BinaryIO, dump_file: DumpFile, spec: TableSpec, pool: Executor, sink: Sink,
               on_progress: Callable[[int], object], in_flight: int, known_sha256: str | None = None) -> FileResult:
-    """Parse one XML dump stream into Parquet parts, keeping at most `in_flight` chunks queued."""
+    """Parse one XML dump stream, keeping at most `in_flight` chunks queued; tables go to `sink`."""
     result, meter, started = FileResult(dump_file), _Meter(on_progress, known_sha256), time.monotonic()
     pending: deque[Future] = deque()
     try:
-        for index, chunk in enumerate(chunks(stream, dump_file.file, meter)):
-            out = out_dir / f"{dump_file.site}.{dump_file.file}.{index:06d}.parquet"
-            pending.append(pool.submit(parse_chunk_file, spec, chunk, str(out)))
+        for chunk in chunks(stream, dump_file.file, meter):
+            pending.append(pool.submit(chunk_table, chunk, spec))
             while len(pending) > in_flight:
-                _collect(pending.popleft(), result)
+                result.add(pending.popleft().result(), sink)
         while pending:
-            _collect(pending.popleft(), result)
+            result.add(pending.popleft().result(), sink)
     except RowsError as exc:
         raise DumpError(dump_file.label, exc.line, exc.problem, exc.hint) from None
     finally:
@@ -106,13 +107,6 @@ def stage_xml(stream: BinaryIO, dump_file: DumpFile, spec: TableSpec, pool: Exec
     result.size_bytes, result.sha256 = meter.size, meter.sha256()
     result.parse_seconds = time.monotonic() - started
     return result
-
-
-def _collect(future: Future, result: FileResult) -> None:
-    outcome = future.result()
-    if outcome[0] == "error":
-        raise RowsError(*outcome[1:])
-    result.add(*outcome[1:])
 
 
 class _MeteredFile:
@@ -130,7 +124,7 @@ class _MeteredFile:
         return True
 
 
-def stage_csv(handle: BinaryIO, dump_file: DumpFile, spec: TableSpec, out_dir: Path,
+def parse_csv(handle: BinaryIO, dump_file: DumpFile, spec: TableSpec, sink: Sink,
               on_progress: Callable[[int], object], known_sha256: str | None = None) -> FileResult:
     """Load a Data Explorer CSV export of the Posts table (headers are the dump's attribute names)."""
     result, meter, started = FileResult(dump_file), _Meter(on_progress, known_sha256), time.monotonic()
@@ -143,12 +137,10 @@ def stage_csv(handle: BinaryIO, dump_file: DumpFile, spec: TableSpec, out_dir: P
     row = 0
     try:
         reader = pacsv.open_csv(_MeteredFile(handle, meter), read, parse, convert)
-        for index, batch in enumerate(reader):
+        for batch in reader:
             strings = {n: batch.column(n) for n in batch.schema.names if n in wanted}
             table = to_table(spec, strings)
-            out = out_dir / f"{dump_file.site}.{dump_file.file}.{index:06d}.parquet"
-            pq.write_table(table, out, compression="none")
-            result.add(table.num_rows, newest_date(table), str(out))
+            result.add(table, sink)
             row += table.num_rows
     except BadValue as exc:
         raise DumpError(dump_file.label, None, f"data row {row + exc.index + 1}: {exc}",

@@ -1,0 +1,289 @@
+"""A compiled tokenizer for the dump's one-row-per-line XML: the fast path of `xmlrows`.
+
+Why: lxml parses a dump at about 140 MB/s, but handing every attribute to Python as a str and
+then to Arrow costs twice that again. Dump rows are regular (`  <row Name="value" ... />`, one per
+line, only XML's predefined entities and character references), so a small numba kernel can read
+them straight into Arrow buffers without creating a Python object per value.
+
+Exactness over speed: the kernel accepts only a strict subset of XML for which its output is the
+same as lxml's (same decoded strings, same missing attributes) and gives up on anything else:
+another layout, an unknown or repeated attribute, a raw newline inside a value (XML normalises
+it, and CR LF to one space), a control character, `<` in a value, an entity other than the five predefined ones or a
+character reference outside XML's Char range, bytes that are not valid UTF-8. Giving up is not an
+error: the caller parses that chunk with lxml, which either reads it (same result, slower) or
+reports the problem with its file line. Tests compare both paths on every real dump.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+from numba import njit
+
+from pipeline.columns import TableSpec
+
+_SPACE, _TAB, _LF, _CR = 32, 9, 10, 13
+_QUOTE, _AMP, _LT, _GT, _SLASH, _EQ, _HASH, _SEMI = 34, 38, 60, 62, 47, 61, 35, 59
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _byte(data, k):
+    """data[k], or -1 past the end: every look-ahead goes through this (numba has no bounds checks)."""
+    return np.int32(data[k]) if k < data.shape[0] else np.int32(-1)
+
+
+@njit(nogil=True, cache=True)
+def _xml_char(cp):
+    """XML 1.0 Char production (what a character reference may denote)."""
+    return (cp == 0x9 or cp == 0xA or cp == 0xD or 0x20 <= cp <= 0xD7FF or 0xE000 <= cp <= 0xFFFD
+            or 0x10000 <= cp <= 0x10FFFF)
+
+
+@njit(nogil=True, cache=True)
+def _put_utf8(out, o, cp):
+    """Write code point `cp` as UTF-8 at out[o]; return the new offset."""
+    if cp < 0x80:
+        out[o] = cp
+        return o + 1
+    if cp < 0x800:
+        out[o] = 0xC0 | (cp >> 6)
+        out[o + 1] = 0x80 | (cp & 0x3F)
+        return o + 2
+    if cp < 0x10000:
+        out[o] = 0xE0 | (cp >> 12)
+        out[o + 1] = 0x80 | ((cp >> 6) & 0x3F)
+        out[o + 2] = 0x80 | (cp & 0x3F)
+        return o + 3
+    out[o] = 0xF0 | (cp >> 18)
+    out[o + 1] = 0x80 | ((cp >> 12) & 0x3F)
+    out[o + 2] = 0x80 | ((cp >> 6) & 0x3F)
+    out[o + 3] = 0x80 | (cp & 0x3F)
+    return o + 4
+
+
+@njit(nogil=True, cache=True)
+def _char_ref(data, i):
+    """Code point of the character reference starting at data[i] == '&', '#'; (-1, i) if not one."""
+    k, base, cp, digits = i + 2, 10, 0, 0
+    if _byte(data, k) == 120:  # 'x'
+        base, k = 16, k + 1
+    while digits <= 7:
+        b = _byte(data, k)
+        if 48 <= b <= 57:
+            v = b - 48
+        elif base == 16 and 97 <= b <= 102:
+            v = b - 87
+        elif base == 16 and 65 <= b <= 70:
+            v = b - 55
+        elif b == _SEMI and digits > 0:
+            return (cp, k + 1) if _xml_char(cp) else (-1, i)
+        else:
+            return -1, i
+        cp, digits, k = cp * base + v, digits + 1, k + 1
+    return -1, i
+
+
+@njit(nogil=True, cache=True)
+def _entity(data, i):
+    """(code point, next offset) of the reference at data[i] == '&'; (-1, i) to give up."""
+    b1 = _byte(data, i + 1)
+    if b1 == _HASH:
+        return _char_ref(data, i)
+    b2, b3, b4, b5 = _byte(data, i + 2), _byte(data, i + 3), _byte(data, i + 4), _byte(data, i + 5)
+    if b2 == 116 and b3 == _SEMI:  # lt; gt;
+        if b1 == 108:
+            return 60, i + 4
+        if b1 == 103:
+            return 62, i + 4
+    if b1 == 97 and b2 == 109 and b3 == 112 and b4 == _SEMI:  # amp;
+        return 38, i + 5
+    if b5 == _SEMI and b1 == 113 and b2 == 117 and b3 == 111 and b4 == 116:  # quot;
+        return 34, i + 6
+    if b5 == _SEMI and b1 == 97 and b2 == 112 and b3 == 111 and b4 == 115:  # apos;
+        return 39, i + 6
+    return -1, i
+
+
+@njit(nogil=True, cache=True)
+def _utf8_length(data, i):
+    """Length of the valid UTF-8 sequence of an XML Char at data[i] (>= 0x80), or 0 to give up."""
+    b0 = _byte(data, i)
+    if b0 < 0xC2 or b0 > 0xF4:
+        return 0
+    need = 1 if b0 < 0xE0 else (2 if b0 < 0xF0 else 3)
+    cp = b0 & (0x1F if need == 1 else (0x0F if need == 2 else 0x07))
+    for k in range(1, need + 1):
+        b = _byte(data, i + k)
+        if b < 0x80 or b > 0xBF:
+            return 0
+        cp = (cp << 6) | (b & 0x3F)
+    if need == 2 and (cp < 0x800 or not _xml_char(cp)):
+        return 0
+    if need == 3 and (cp < 0x10000 or cp > 0x10FFFF):
+        return 0
+    return need + 1
+
+
+@njit(nogil=True, cache=True)
+def _name_column(data, start, stop, names, name_starts, hint):
+    """Column of the attribute name data[start:stop], searching from `hint` (dumps keep an order); -1 if unknown."""
+    columns = name_starts.shape[0] - 1
+    length = stop - start
+    for step in range(columns):
+        c = (hint + step) % columns
+        s = name_starts[c]
+        if name_starts[c + 1] - s != length:
+            continue
+        same = True
+        for k in range(length):
+            if names[s + k] != data[start + k]:
+                same = False
+                break
+        if same:
+            return c
+    return -1
+
+
+# Bytes copied as they are inside a value: printable ASCII except `"`, `&` and `<`.
+_PLAIN = np.array([32 <= b < 128 and b not in (_QUOTE, _AMP, _LT) for b in range(256)], np.bool_)
+
+
+@njit(nogil=True, cache=True)
+def _value(data, i, out, o):
+    """Copy the attribute value from data[i] (just after the opening quote) to out[o], decoded.
+
+    Returns (offset after the closing quote, new out offset), or (-1, o) to give up. The plain-byte
+    loop needs no bounds check: `scan` only runs on data ending in a newline, which is not plain.
+    """
+    while True:
+        b = data[i]
+        if _PLAIN[b]:
+            out[o] = b
+            i, o = i + 1, o + 1
+            continue
+        if b == _QUOTE:
+            return i + 1, o
+        if b == _AMP:
+            cp, i = _entity(data, i)
+            if cp < 0:
+                return -1, o
+            o = _put_utf8(out, o, cp)
+        elif b >= 0x80:
+            length = _utf8_length(data, i)
+            if length == 0:
+                return -1, o
+            for k in range(length):
+                out[o + k] = data[i + k]
+            i, o = i + length, o + length
+        elif b == _TAB:  # XML normalises whitespace in attribute values: a raw tab reads as a space
+            out[o] = _SPACE
+            i, o = i + 1, o + 1
+        else:  # raw newline (normalised, and CR LF is one space: left to lxml), other controls, '<'
+            return -1, o
+
+
+@njit(nogil=True, cache=True)
+def _row(data, i, row, names, name_starts, out, o, index, ends, occ):
+    """Read the attributes of the row whose `<row` starts at data[i].
+
+    Returns (offset after the row's line, out offset, occurrences), or i = -1 to give up.
+    """
+    i += 4
+    hint = 0
+    while True:
+        b = _byte(data, i)
+        if b != _SPACE and b != _SLASH:
+            return -1, o, occ  # attributes must be separated by whitespace
+        while b == _SPACE:
+            i += 1
+            b = _byte(data, i)
+        if b == _SLASH:
+            break
+        start = i
+        while (65 <= b <= 90) or (97 <= b <= 122) or (48 <= b <= 57):
+            i += 1
+            b = _byte(data, i)
+        if i == start or b != _EQ or _byte(data, i + 1) != _QUOTE:
+            return -1, o, occ
+        column = _name_column(data, start, i, names, name_starts, hint)
+        if column < 0 or index[row, column] >= 0:
+            return -1, o, occ  # unknown (not in the schema) or repeated attribute
+        i, o = _value(data, i + 2, out, o)
+        if i < 0:
+            return -1, o, occ
+        ends[occ] = o
+        index[row, column] = occ
+        occ, hint = occ + 1, column + 1
+    if _byte(data, i + 1) != _GT:
+        return -1, o, occ
+    i += 2
+    b = _byte(data, i)
+    while b == _SPACE or b == _TAB or b == _CR:
+        i += 1
+        b = _byte(data, i)
+    if b != _LF:
+        return -1, o, occ  # more on the line than one row: leave it to lxml
+    return i + 1, o, occ
+
+
+@njit(nogil=True, cache=True)
+def scan(data, names, name_starts, out, index, ends):
+    """Tokenise whole row lines: returns (ok, rows, occurrences).
+
+    index[row, column] receives the occurrence number of that attribute (-1 if absent); the
+    decoded value of occurrence k is out[ends[k-1]:ends[k]] (from 0 for k = 0).
+    """
+    n = data.shape[0]
+    i, row, o, occ = 0, 0, 0, 0
+    if n == 0 or data[n - 1] != _LF:
+        return False, row, occ
+    while i < n:
+        b = data[i]
+        if b == _SPACE or b == _TAB or b == _CR or b == _LF:
+            i += 1
+            continue
+        if not (b == _LT and _byte(data, i + 1) == 114 and _byte(data, i + 2) == 111
+                and _byte(data, i + 3) == 119):
+            return False, row, occ  # not `<row`: a comment, another element, garbage
+        if row >= index.shape[0]:
+            return False, row, occ
+        index[row, :] = -1
+        i, o, occ = _row(data, i, row, names, name_starts, out, o, index, ends, occ)
+        if i < 0:
+            return False, row, occ
+        row += 1
+    return True, row, occ
+
+
+def _name_table(spec: TableSpec) -> tuple[np.ndarray, np.ndarray]:
+    encoded = [name.encode("ascii") for name in spec.attributes]
+    starts = np.zeros(len(encoded) + 1, np.int64)
+    starts[1:] = np.cumsum([len(name) for name in encoded])
+    return np.frombuffer(b"".join(encoded), np.uint8), starts
+
+
+def fast_strings(data: bytes, spec: TableSpec) -> dict[str, pa.Array] | None:
+    """String column per attribute of `spec` for the rows in `data` (whole lines), or None to
+    say "use lxml for this chunk" (see the module docstring for when)."""
+    buffer = np.frombuffer(data, np.uint8)
+    names, name_starts = _name_table(spec)
+    lines = data.count(b"\n") + 1
+    out = np.empty(len(data) + 8, np.uint8)  # decoding never lengthens: `&#10000;` is 8 bytes -> 4
+    index = np.empty((lines, len(spec.attributes)), np.int32)
+    ends = np.empty(len(data) // 5 + 2, np.int32)  # an attribute takes at least 5 bytes: ` a=""`
+    ok, rows, occurrences = scan(buffer, names, name_starts, out, index, ends)
+    if not ok:
+        return None
+    offsets = np.zeros(occurrences + 1, np.int32)
+    offsets[1:] = ends[:occurrences]
+    values = pa.StringArray.from_buffers(occurrences, pa.py_buffer(offsets),
+                                         pa.py_buffer(out[: offsets[-1]]))
+    columns: dict[str, pa.Array] = {}
+    for column, name in enumerate(spec.attributes):
+        positions = index[:rows, column]
+        missing = positions < 0
+        if missing.all():
+            columns[name] = pa.nulls(rows, pa.string())
+        else:
+            columns[name] = values.take(pa.array(positions, mask=missing))
+    return columns
