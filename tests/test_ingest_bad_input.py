@@ -195,6 +195,25 @@ def test_bad_file_among_good_ones_changes_nothing(sample_db_copy: Path, tmp_path
     _refused(sample_db_copy, folder, 100, r"truncated")
 
 
+def test_bad_site_after_a_good_one_changes_nothing(sample_db_copy: Path, tmp_path: Path) -> None:
+    """One run, two sites: the first (a new site) is read and inserted whole before the second
+    turns out to be cut. The run is one transaction, so the first site is not loaded either."""
+    good = tmp_path / "in" / "a" / "meta.mathoverflow.net"
+    good.mkdir(parents=True)
+    (good / "Posts.xml").write_bytes((TEST_DATA / "meta.mathoverflow.net" / "Posts.xml").read_bytes())
+    bad = _site_file(tmp_path, b"".join(_lines(CUT.read_bytes())[:12]))
+    before = fingerprint(sample_db_copy)
+    con = connect(sample_db_copy)
+    try:
+        with pytest.raises(DumpError, match="ends before its closing </posts>") as caught:
+            ingest(con, [good, bad])
+        assert caught.value.line == 12
+        assert con.execute("SELECT count(*) FROM posts WHERE site = 'meta.mathoverflow.net'").fetchone() == (0,)
+    finally:
+        con.close()
+    assert fingerprint(sample_db_copy) == before
+
+
 def test_cli_reports_dump_error_without_traceback(sample_db_copy: Path, tmp_path: Path) -> None:
     lines = _lines(CUT.read_bytes())
     source = _site_file(tmp_path, b"".join(lines[:12]))
