@@ -7,8 +7,8 @@
 -- Columns and types of a dump table: the parser derives its Arrow schema from the DDL.
 DESCRIBE {table};
 
--- name: memory_limit
-SELECT current_setting('memory_limit');
+-- name: setting
+SELECT current_setting($name);
 
 -- name: loaded_dump
 -- The snapshot of a site in the database, and how current it is (NULLs when none).
