@@ -17,7 +17,8 @@ import duckdb
 import pyarrow as pa
 
 from pipeline.db import read_sql, replace_scope
-from pipeline.decide import Labels, decide
+from pipeline.decide import Labels, decide, with_model
+from pipeline.learned import LearnedModel
 from pipeline.lexicon import Rules, Scanner, load_rules
 
 log = logging.getLogger(__name__)
@@ -26,20 +27,25 @@ log = logging.getLogger(__name__)
 # files carry their own versions, appended here, so a lexicon edit changes the version too.
 ENGINE_VERSION = "classify-1"
 RULE_VERSIONS = {"platforms": "v1", "ml": "v1", "stages": "v1"}
+# The trained layer over the rules (pipeline/learned.py; version inside its model file).
+LEARNED_VERSION = "learned-lr-v1"
 # What `question_labels.classifier_version` says for the default rules (flows key their cache on it).
-CLASSIFIER_VERSION = ENGINE_VERSION + "".join(f"+{f}-{v}" for f, v in RULE_VERSIONS.items())
+CLASSIFIER_VERSION = ENGINE_VERSION + "".join(f"+{f}-{v}" for f, v in RULE_VERSIONS.items()) + f"+{LEARNED_VERSION}"
 BATCH_ROWS = 20_000
 # json.dumps(..., sort_keys=True) builds a new encoder per call; one encoder, the same text.
 _evidence_json = json.JSONEncoder(sort_keys=True).encode
 
 
 class Classifier:
-    """Rules loaded and compiled once; call `label` per question."""
+    """Rules loaded and compiled once, and the trained layer that decides ml from the rules' hits
+    and the question's words; call `label` per question. `learned=False` gives the rules' own decisions (the
+    "rules" column of `stackmine evaluate`); `model` replaces the shipped trained layer."""
 
-    def __init__(self, rules: Rules | None = None) -> None:
+    def __init__(self, rules: Rules | None = None, learned: bool = True, model: LearnedModel | None = None) -> None:
         self.rules = rules or load_rules(RULE_VERSIONS)
         self.scanner = Scanner(self.rules)
-        self.version = f"{ENGINE_VERSION}+{self.rules.version}"
+        self.model = model or (LearnedModel.load() if learned else None)
+        self.version = f"{ENGINE_VERSION}+{self.rules.version}" + (f"+{self.model.version}" if self.model else "")
 
     def label(self, title: str, prose: str, inline_code: list[str], code: str, tags: list[str]) -> Labels:
         """Labels of one parsed question."""
@@ -51,7 +57,15 @@ class Classifier:
         clean = [(title or "", prose or "", list(inline or []), code or "", list(tags or []))
                  for title, prose, inline, code, tags in questions]
         with _cyclic_gc_paused():
-            return [decide(hits, self.rules) for hits in self.scanner.scan_many(clean)]
+            if self.model is None:
+                return [decide(hits, self.rules) for hits in self.scanner.scan_many(clean)]
+            words: list[tuple[list[str], list[str]]] = []
+            found = self.scanner.scan_many(clean, words)
+            by_rules = [decide(hits, self.rules) for hits in found]
+            predictions = self.model.predict_questions(found, words, [question[4] for question in clean],
+                                                       [bool(labels.evidence["ml"]) for labels in by_rules])
+            return [with_model(labels, prediction, hits, self.rules)
+                    for labels, prediction, hits in zip(by_rules, predictions, found)]
 
 
 @contextmanager

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from pipeline.learned import Prediction
 from pipeline.lexicon import Hit, Rules
 
 PLATFORMS = ("jupyter", "colab", "kaggle", "databricks", "vscode", "sagemaker", "other")
@@ -126,3 +127,21 @@ def decide_stage(hits: list[Hit], rules: Rules, shape: list[Hit] = ()) -> tuple[
     evidence = {s: sorted(set(terms[s])) for s in ranked[:3]}
     evidence["scores"] = {s: round(scores[s], 2) for s in ranked[:3]}
     return primary, stage2, evidence
+
+
+def with_model(labels: Labels, prediction: Prediction | None, hits: list[Hit], rules: Rules) -> Labels:
+    """The trained layer decides ml; platforms and the stage stay the rules'. The evidence keeps
+    every rule hit, the rules' own ml decision and the layer's probability. Without a prediction
+    (no ML term: the layer does not apply) the rules' labels stand."""
+    if prediction is None:
+        return labels
+    evidence = dict(labels.evidence)
+    evidence["model"] = {"p_ml": prediction.p_ml, "rules_ml": labels.ml}
+    if not prediction.ml:
+        evidence["stage"] = {}
+        return Labels(labels.platforms, False, "none", None, evidence)
+    if labels.ml:
+        return Labels(labels.platforms, True, labels.stage, labels.stage2, evidence)
+    shape = [h for h in hits if h.family == "shape"]  # the rules skipped the stage: decide it now
+    stage, stage2, evidence["stage"] = decide_stage([h for h in hits if h.family == "stages"], rules, shape)
+    return Labels(labels.platforms, True, stage, stage2, evidence)

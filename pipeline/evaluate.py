@@ -19,8 +19,10 @@ import pyarrow as pa
 from pipeline.baselines import Guess, KeywordAnywhere, TagsOnly, load_baselines
 from pipeline.classify import Classifier
 from pipeline.db import read_sql
-from pipeline.decide import PLATFORMS
+from pipeline.decide import PLATFORMS, decide, with_model
 from pipeline.errors import StackmineError
+from pipeline.evaluate_learned import honesty, out_of_fold_labels
+from pipeline.learned import LearnedModel
 
 STAGES = (
     "problem-formulation", "data-collection", "data-preparation", "data-labelling", "feature-engineering",
@@ -83,29 +85,51 @@ def _gold_row(path: Path, line: int, rec: dict) -> GoldRow:
 
 
 def collect(con: duckdb.DuckDBPyConnection, gold: list[GoldRow], gold_path: Path) -> list[Method]:
-    """Labels of the rules (stored) and of the baselines (computed now) for every gold question."""
+    """Labels of the classifier (stored; out-of-fold for its own training questions, see
+    pipeline/evaluate_learned.py), of the rules alone and of the baselines (computed now).
+
+    `gold` must already exclude questions `honesty` says to drop (see `honest_gold`).
+    """
     keys = pa.table({"site": [g.site for g in gold], "post_id": [g.post_id for g in gold]})
     con.register("gold_keys", keys)
     try:
         found = {(r[0], r[1]): r for r in con.execute(read_sql("question_text_gold.sql")).fetchall()}
     finally:
         con.unregister("gold_keys")
-    _check_found(found, gold, gold_path)
     classifier = Classifier()
+    _check_found(found, gold, gold_path, classifier.version)
+    rules_only = Classifier(rules=classifier.rules, learned=False)
+    oof = {}
+    if honesty(gold, gold_path, classifier.model).refit:
+        oof = out_of_fold_labels(con, read_gold(gold_path), rules_only.scanner)
     majority = Counter(g.stage for g in gold if g.ml).most_common(1)[0][0] if any(g.ml for g in gold) else "none"
     tags_only = TagsOnly(classifier.rules, majority)
     keyword = KeywordAnywhere(load_baselines(), majority)
-    methods = [Method("rules"), Method("tags-only"), Method("keyword"), Method("majority")]
-    for g in gold:
-        _site, _pid, title, prose, code, inline, tags, platforms, ml, stage, _s2, _v = found[(g.site, g.post_id)]
+    methods = [Method("classifier"), Method("rules"), Method("tags-only"), Method("keyword"), Method("majority")]
+    texts = [found[(g.site, g.post_id)] for g in gold]
+    hits = rules_only.scanner.scan_many([(t[2], t[3], list(t[5]), t[4], list(t[6])) for t in texts])
+    rule_labels = [decide(h, rules_only.rules) for h in hits]
+    for g, row, by_rules, question_hits in zip(gold, texts, rule_labels, hits):
+        _site, _pid, title, prose, code, inline, tags, platforms, ml, stage, _s2, _v = row
+        if (g.site, g.post_id) in oof:  # a training question: its out-of-fold labels, not the stored ones
+            held_out = with_model(by_rules, oof[(g.site, g.post_id)], question_hits, rules_only.rules)
+            ml, stage = held_out.ml, held_out.stage
         methods[0].guesses.append(Guess(list(platforms), bool(ml), stage))
-        methods[1].guesses.append(tags_only.guess(list(tags)))
-        methods[2].guesses.append(keyword.guess(title, "\n".join([prose, " ".join(inline), code])))
-        methods[3].guesses.append(Guess([], True, majority))
+        methods[1].guesses.append(Guess(by_rules.platforms, by_rules.ml, by_rules.stage))
+        methods[2].guesses.append(tags_only.guess(list(tags)))
+        methods[3].guesses.append(keyword.guess(title, "\n".join([prose, " ".join(inline), code])))
+        methods[4].guesses.append(Guess([], True, majority))
     return methods
 
 
-def _check_found(found: dict, gold: list[GoldRow], gold_path: Path) -> None:
+def honest_gold(gold: list[GoldRow], gold_path: Path) -> tuple[list[GoldRow], str]:
+    """The gold questions that may be scored, and the sentence saying how training questions are
+    treated (empty when the classifier has no trained layer)."""
+    verdict = honesty(gold, gold_path, LearnedModel.load())
+    return [g for g in gold if (g.site, g.post_id) not in verdict.dropped], verdict.note
+
+
+def _check_found(found: dict, gold: list[GoldRow], gold_path: Path, version: str) -> None:
     """Say exactly what to run when the database lacks text or current labels for the gold set."""
     no_text = [g for g in gold if found[(g.site, g.post_id)][2] is None]
     if no_text:
@@ -114,7 +138,6 @@ def _check_found(found: dict, gold: list[GoldRow], gold_path: Path) -> None:
             f"{gold_path}: {len(no_text)} of {len(gold)} questions are not in question_text "
             f"(e.g. {example.site} {example.post_id}). Ingest their dump and run `stackmine text`."
         )
-    version = Classifier().version
     stale = [g for g in gold if found[(g.site, g.post_id)][11] != version]
     if stale:
         sites = sorted({g.site for g in stale})

@@ -214,11 +214,14 @@ class Scanner:
         """All hits of one question; a term found twice in the same place is reported once."""
         return self.scan_many([(title, prose, inline_code, code, tag_list)])[0]
 
-    def scan_many(self, questions: Sequence[Question]) -> list[list[Hit]]:
+    def scan_many(self, questions: Sequence[Question],
+                  tokens_out: list[tuple[list[str], list[str]]] | None = None) -> list[list[Hit]]:
         """The hits of each question, as `scan` gives them, for many questions at once.
 
         The word tokens of up to DOC_QUESTIONS questions go into one spaCy Doc and one matcher
         call: building a Doc has a fixed cost of about as much as matching a whole question.
+        `tokens_out`, when given, receives each question's (title tokens, prose tokens): the
+        trained layer (pipeline/learned.py) uses them, and tokenising twice would cost 10%.
         """
         found: list[set[Hit]] = []
         for title, prose, inline_code, code, tag_list in questions:
@@ -233,10 +236,11 @@ class Scanner:
                 hits.add(Hit("shape", "no-code", "weak", "shape", "no code"))
             found.append(hits)
         for first in range(0, len(questions), DOC_QUESTIONS):
-            self._scan_words(found, questions, range(first, min(first + DOC_QUESTIONS, len(questions))))
+            self._scan_words(found, questions, range(first, min(first + DOC_QUESTIONS, len(questions))), tokens_out)
         return [list(hits) for hits in found]
 
-    def _scan_words(self, found: list[set[Hit]], questions: Sequence[Question], chunk: range) -> None:
+    def _scan_words(self, found: list[set[Hit]], questions: Sequence[Question], chunk: range,
+                    tokens_out: list | None = None) -> None:
         """Phrase hits of the questions in `chunk`, matched in one Doc of their word tokens.
 
         Each question's tokens end with a gap token, so no phrase spans two questions and a
@@ -248,7 +252,7 @@ class Scanner:
         owners: list[int] = []
         for i in chunk:
             title, prose, inline_code = questions[i][:3]
-            kept = self._words(title, prose, inline_code)
+            kept = self._words(title, prose, inline_code, tokens_out)
             if kept:
                 offsets.append(len(words))
                 owners.append(i)
@@ -268,11 +272,14 @@ class Scanner:
             found[owners[bisect_right(offsets, start) - 1]].add(
                 Hit(key.family, key.label, key.strength, places[start], term))
 
-    def _words(self, title: str, prose: str, inline_code: list[str]) -> tuple[list[str], list[str]] | None:
+    def _words(self, title: str, prose: str, inline_code: list[str],
+               tokens_out: list | None = None) -> tuple[list[str], list[str]] | None:
         """The tokens the matchers see for one question, and the place of each; None when no
         phrase has all its words in the question (nothing can match)."""
         fields = [(place, TOKEN_RE.findall(text.lower()))
                   for place, text in (("title", title), ("prose", prose), ("inline", " ; ".join(inline_code)))]
+        if tokens_out is not None:
+            tokens_out.append((fields[0][1], fields[1][1]))
         if self.always_kept is None:
             keep: frozenset[str] | set[str] = self.lexicon_words
         else:

@@ -87,16 +87,21 @@ def _abbrev(stage: str) -> str:
 # Printed under a table on the development set, because a score read without that fact is how
 # optimism gets published. Other gold files (an independent test set) get no such note.
 DEVELOPMENT_SET = "dev.csv"
-CAVEAT = ("note: the rules were developed on dev.csv, so these scores are optimistic; the held-out estimate "
-          "is in pipeline/evaluations/classifier_metrics.csv (scripts/heldout_estimate.sh)")
+CAVEAT = ("note: the rules were developed on dev.csv, so every score that depends on them is optimistic (the "
+          "rules column most; platforms of the classifier are the rules'); held-out estimates are in "
+          "pipeline/evaluations/classifier_metrics.csv (scripts/heldout_estimate.sh, scripts/heldout_learned.sh)")
 
 
-def report(source: str, gold: list, methods: list) -> str:
-    """The evaluation table: every method side by side, then the rules' stage confusion table."""
+def report(source: str, gold: list, methods: list, note: str = "") -> str:
+    """The evaluation table: every method side by side, then the first method's stage confusion table.
+
+    `note` (how the trained layer's training questions were treated) is printed under the header.
+    """
     names = [m.name for m in methods]
     n_ml = sum(g.ml for g in gold)
     head = f"{'label':<20}{'metric':<8}" + "".join(f"{n:>11}" for n in names)
-    lines = [f"scores on {source}: n={len(gold)} questions (ml=yes: {n_ml})", "", head, "-" * len(head)]
+    lines = [f"scores on {source}: n={len(gold)} questions (ml=yes: {n_ml})"] + ([f"note: {note}"] if note else [])
+    lines += ["", head, "-" * len(head)]
     binaries = [binary_scores(gold, m.guesses) for m in methods]
     support = binary_scores(gold, methods[0].guesses)
     for label in ("notebook-any", *PLATFORMS, "ml"):
@@ -113,7 +118,7 @@ def report(source: str, gold: list, methods: list) -> str:
     stage = [stage_scores(gold, m.guesses) for m in methods]
     lines.append(f"{'stage':<20}{'acc':<8}" + "".join(f"{a:>11.3f}" for a, _, _ in stage))
     lines.append(f"{'(gold ml=yes)':<20}{'macroF1':<8}" + "".join(f"{f:>11.3f}" for _, f, _ in stage))
-    lines += ["", "primary stage, rules (gold ml=yes questions):", confusion(gold, methods[0].guesses)]
+    lines += ["", f"primary stage, {names[0]} (gold ml=yes questions):", confusion(gold, methods[0].guesses)]
     if str(source).endswith(DEVELOPMENT_SET):
         lines += ["", CAVEAT]
     return "\n".join(lines)

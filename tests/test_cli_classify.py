@@ -21,9 +21,12 @@ def test_help_has_example_and_db(command) -> None:
 def test_text_classify_evaluate(sample_db_copy: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     gold = tmp_path / "gold.csv"
+    # Two questions outside dev.csv, and one of dev.csv's (72490941): the trained ml layer was fitted
+    # on that one, so it must be left out of the scores, and the header must say so.
     gold.write_text("site,post_id,platforms,ml,stage,stage2,note\n"
-                    "stackoverflow.com,72490941,jupyter,no,none,,%matplotlib inline; scatter plot\n"
-                    "stackoverflow.com,71341856,colab,yes,model-training,,Colab traceback; Keras layer shape\n",
+                    "stackoverflow.com,71079373,jupyter,no,none,,Jupyter output in two columns\n"
+                    "stackoverflow.com,72219542,colab,yes,model-training,,Colab traceback; SGD regression shapes\n"
+                    "stackoverflow.com,72490941,jupyter,no,none,,%matplotlib inline; scatter plot\n",
                     encoding="utf-8")
     before = runner.invoke(evaluate_command, ["--gold", str(gold), "--db", str(sample_db_copy)])
     assert before.exit_code != 0 and "run `stackmine text`" in str(before.exception)
@@ -34,12 +37,15 @@ def test_text_classify_evaluate(sample_db_copy: Path, tmp_path: Path) -> None:
 
     out = runner.invoke(classify_command, ["--db", str(sample_db_copy), "--site", "stackoverflow.com"])
     assert out.exit_code == 0, out.output
-    assert "question_labels: 1,475 questions (stackoverflow.com, classify-1+platforms-v1+ml-v1+stages-v1)" in out.output
+    assert ("question_labels: 1,475 questions (stackoverflow.com, classify-1+platforms-v1+ml-v1+stages-v1"
+            "+learned-lr-v1)") in out.output
 
     out = runner.invoke(evaluate_command, ["--gold", str(gold), "--db", str(sample_db_copy)])
     assert out.exit_code == 0, out.output
     lines = out.output.splitlines()
     assert lines[0] == f"scores on {gold}: n=2 questions (ml=yes: 1)"
-    assert lines[2].split() == ["label", "metric", "rules", "tags-only", "keyword", "majority"]
-    # tags-only finds neither (no platform tag on them): precision of no predictions is reported as 0
-    assert lines[4].split() == ["notebook-any", "(2)", "P", "1.000", "0.000", "1.000", "-"]
+    assert lines[1] == "note: 1 of these questions trained the learned-lr-v1 layer: left out of every score below"
+    assert lines[3].split() == ["label", "metric", "classifier", "rules", "tags-only", "keyword", "majority"]
+    # tags-only finds only the jupyter-notebook-tagged one (72219542 has no platform tag)
+    assert lines[6].split() == ["R", "1.000", "1.000", "0.500", "1.000", "-"]
+    assert lines[7].split() == ["F1", "1.000", "1.000", "0.667", "1.000", "-"]

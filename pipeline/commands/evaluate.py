@@ -18,26 +18,29 @@ from pipeline.db import connect
 @db_option
 def evaluate_command(gold_path: Path, half: str | None, db_path: Path) -> None:
     """Precision, recall and F1 per platform, for notebook-any and ml; accuracy and macro-F1 of the
-    primary stage on gold ml=yes questions; a stage confusion table. Printed beside three baselines
-    computed in the same run: tags-only, keyword-anywhere and majority stage. Questions are found
-    by (site, post_id); run `stackmine text` and `stackmine classify` for their site first.
+    primary stage on gold ml=yes questions; a stage confusion table. The classifier (stored labels)
+    is printed beside the rules alone and three baselines computed in the same run: tags-only,
+    keyword-anywhere and majority stage. The classifier's trained layer is never scored on its own
+    training questions: on its training file they get out-of-fold labels (refitted in the run);
+    from any other file they are left out (the header says which). Questions are found by
+    (site, post_id); run `stackmine text` and `stackmine classify` for their site first.
 
     \b
     Example:
       stackmine evaluate --gold ../shared/gold/dev.csv
       stackmine evaluate --gold ../shared/gold/dev.csv --half odd
     """
-    from pipeline.evaluate import collect, read_gold  # spaCy: only when evaluating
+    from pipeline.evaluate import collect, honest_gold, read_gold  # spaCy: only when evaluating
     from pipeline.scoring import report
 
-    gold = read_gold(gold_path, parity=half)
+    gold, note = honest_gold(read_gold(gold_path, parity=half), gold_path)
     con = connect(db_path, read_only=True)
     try:
         methods = collect(con, gold, gold_path)
     finally:
         con.close()
     source = f"{gold_path}" + (f" ({half} post ids only)" if half else "")
-    click.echo(report(source, gold, methods))
+    click.echo(report(source, gold, methods, note))
 
 
 COMMANDS = [evaluate_command]
