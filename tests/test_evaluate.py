@@ -89,7 +89,7 @@ def test_training_questions_are_scored_out_of_fold(study_db_path: Path, tmp_path
     try:
         stored = con.execute("SELECT count(*) FILTER (WHERE ml) FROM question_labels l JOIN (SELECT unnest(?) AS "
                              "post_id) USING (post_id) WHERE site = 'stackoverflow.com'",
-                             [[g.post_id for g in gold]]).fetchone()[0]
+                             [[g.post_id for g in gold]]).fetchall()[0][0]
         shipped = collect(con, gold, GOLD_DEV)[0]
     finally:
         con.close()

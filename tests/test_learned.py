@@ -1,0 +1,126 @@
+"""The trained ml layer: its shipped file, its fast path against its feature definition, when it
+applies, how it combines with the rules, and (shared) that the script rebuilds the file exactly."""
+
+from __future__ import annotations
+
+import csv
+import json
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import GOLD_DEV, REPO
+from pipeline.classify import LEARNED_VERSION, Classifier
+from pipeline.decide import decide, with_model
+from pipeline.learned import MODEL_FILE, LearnedModel, Prediction, applies_to, question_features
+from pipeline.learned_fit import C, MIN_DF, SOLVER
+from pipeline.text import parse_body, title_text
+
+SEDE = REPO / "data" / "sample" / "stackoverflow.com" / "data-science-questions-2022.csv"
+
+
+@pytest.fixture(scope="module")
+def questions() -> list[tuple]:
+    """The first 400 questions of the bundled SEDE export, parsed as `stackmine text` does."""
+    csv.field_size_limit(1 << 30)
+    with open(SEDE, newline="", encoding="utf-8-sig") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["PostTypeId"] == "1"][:400]
+    out = []
+    for r in rows:
+        body = parse_body(r["Body"])
+        tags = [t for t in r["Tags"].strip("<>|").replace("><", "|").split("|") if t]
+        out.append((title_text(r["Title"]), body.prose, list(body.inline_code), body.code, tags))
+    return out
+
+
+@pytest.fixture(scope="module")
+def rules_only() -> Classifier:
+    return Classifier(learned=False)
+
+
+def test_model_file_is_small_and_says_what_trained_it() -> None:
+    resource = resources.files("pipeline") / "models" / MODEL_FILE
+    assert len(resource.read_bytes()) < 1_000_000
+    model = LearnedModel.load()
+    assert model.version == LEARNED_VERSION == "learned-lr-v1"
+    training = model.training
+    assert (training["n"], training["n_ml"], len(model.training_ids())) == (300, 104, 300)
+    assert (training["C"], training["min_df"], training["solver"]) == (C, MIN_DF, SOLVER)
+    assert training["gold_file"] == "dev.csv" and len(training["gold_sha256"]) == 64
+    kinds = {name.split(":")[0] if ":" in name.split("|")[0] else name.split("|")[0] for name in model.features}
+    assert kinds == {"t", "p", "tag", "ml", "stages", "shape", "term"}
+    assert len(model.weights) == len(model.features) == 2139
+
+
+def test_fast_path_equals_the_feature_definition(questions: list[tuple], rules_only: Classifier) -> None:
+    """predict_questions (set lookups, cached hit columns) gives what the named features give."""
+    model = LearnedModel.load()
+    words: list[tuple[list[str], list[str]]] = []
+    found = rules_only.scanner.scan_many(questions, words)
+    fast = model.predict_questions(found, words, [q[4] for q in questions], [True] * len(questions))
+    rows, cols, vals = [], [], []
+    for row, (hits, (title, prose), q) in enumerate(zip(found, words, questions)):
+        for name, value in sorted(question_features(hits, title, prose, q[4]).items()):
+            if name in model.index:
+                rows.append(row)
+                cols.append(model.index[name])
+                vals.append(value)
+    slow = model.predict_entries(rows, cols, vals, len(questions))
+    assert fast == slow
+    assert sum(p.ml for p in fast) == 118  # of 400 (pinned: a change of features or file shows here)
+    reversed_hits = model.predict_questions([h[::-1] for h in found], [(t[::-1], p[::-1]) for t, p in words],
+                                            [q[4][::-1] for q in questions], [True] * len(questions))
+    assert reversed_hits == fast  # no dependence on the order hits and words arrive in
+
+
+def test_layer_applies_only_when_the_rules_found_an_ml_term(questions: list[tuple], rules_only: Classifier) -> None:
+    shipped = Classifier()
+    found = rules_only.scanner.scan_many(questions)
+    with_layer, alone = shipped.label_many(questions), rules_only.label_many(questions)
+    gated = [applies_to(h) for h in found]
+    assert sum(gated) == 159
+    for hits, yes, mine, theirs in zip(found, gated, with_layer, alone):
+        if not yes:
+            assert mine == theirs  # same labels, same evidence: the layer did not run
+        else:
+            assert mine.evidence["model"]["rules_ml"] == theirs.ml
+            assert mine.ml == (mine.evidence["model"]["p_ml"] >= 0.5)
+            assert mine.platforms == theirs.platforms
+    assert sum(m.ml != t.ml for m, t in zip(with_layer, alone)) == 9
+
+
+def test_layer_decides_ml_and_rules_decide_the_stage(rules_only: Classifier) -> None:
+    """Rules say no (weak tags only); a layer yes brings the rules' stage, a no leaves none."""
+    question = ("Studio does not load", "The notebook spins forever after the update.", [], "",
+                ["machine-learning", "amazon-sagemaker"])
+    hits = rules_only.scanner.scan(*question)
+    labels = decide(hits, rules_only.rules)
+    assert (labels.ml, labels.stage) == (False, "none")
+    yes = with_model(labels, Prediction(True, 0.9), hits, rules_only.rules)
+    assert (yes.ml, yes.stage, yes.platforms) == (True, "deployment", ["sagemaker"])
+    assert "tags:amazon-sagemaker" in yes.evidence["stage"]["deployment"]
+    assert yes.evidence["model"] == {"p_ml": 0.9, "rules_ml": False}
+    no = with_model(labels, Prediction(False, 0.2), hits, rules_only.rules)
+    assert (no.ml, no.stage, no.stage2, no.evidence["stage"]) == (False, "none", None, {})
+    assert with_model(labels, None, hits, rules_only.rules) == labels
+
+
+@pytest.mark.shared
+def test_shipped_model_is_rebuilt_exactly(study_db_path: Path) -> None:
+    """scripts/train_classifier.py's fit, on dev.csv, gives the committed file's content."""
+    from pipeline.evaluate import read_gold
+    from pipeline.evaluate_learned import gold_examples
+    from pipeline.learned import gold_sha256
+    from pipeline.learned_fit import fit
+
+    con = duckdb.connect(str(study_db_path), read_only=True)
+    try:
+        examples = gold_examples(con, read_gold(GOLD_DEV), Classifier(learned=False).scanner)
+    finally:
+        con.close()
+    spec = fit(examples, LEARNED_VERSION, {"gold_file": "dev.csv", "gold_sha256": gold_sha256(GOLD_DEV),
+                                           "script": "scripts/train_classifier.py"})
+    shipped = json.loads((resources.files("pipeline") / "models" / MODEL_FILE).read_text(encoding="utf-8"))
+    assert spec == shipped
