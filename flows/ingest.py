@@ -72,7 +72,7 @@ def parse_site(site: str, paths: list[str], staging_dir: str, workers: int | Non
     os.unlink(staged)  # DuckDB wants to create the file itself
     con = connect(staged)
     try:
-        report = ingest(con, [Path(p) for p in paths], force=True, workers=workers)
+        report = ingest(con, [Path(p) for p in paths], force=True, workers=workers, staging_dir=Path(staging_dir))
     finally:
         con.close()
     loaded = {s.site: s.rows for s in report.sites}

@@ -2,11 +2,11 @@
 
     ingest(con, [Path("data/sample")]) -> IngestReport
 
-The whole run is one transaction: every file is parsed on all cores (worker threads) and its rows
-inserted as they come, under a provisional dump_id; once a site's files are all read, its old
-snapshot is deleted and the new rows get their final dump_id. Bad input anywhere, an error or a
-kill -9 rolls everything back: the database is the old one or the new one, never half.
-Re-ingesting a dump whose files have the same checksums is a no-op unless `force`.
+Every input file is parsed (on all cores, into staged Arrow parts) before the database is
+written, so bad input changes nothing. Then the whole run is one transaction: each site's rows are
+deleted from every dump table and its new snapshot inserted, or nothing happens at all (an error
+or kill -9 mid-load leaves the database as it was). Re-ingesting a dump whose files have the same
+checksums is a no-op unless `force`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,7 +35,7 @@ from pipeline import PIPELINE_VERSION
 from pipeline.columns import FILE_TABLES, TableSpec, table_spec
 from pipeline.db import read_sql, transaction
 from pipeline.dumpfiles import KIND_7Z, KIND_CSV, DumpFile, archive_members, discover, open_plain, sha256_file
-from pipeline.parsing import FileResult, Sink, make_pool, parse_csv, parse_xml
+from pipeline.parsing import FileResult, make_pool, stage_csv, stage_xml, staged_parts
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +77,14 @@ class IngestReport:
 
 
 def ingest(con: duckdb.DuckDBPyConnection, sources: list[Path], force: bool = False,
-           progress: bool = False, workers: int | None = None, site: str | None = None) -> IngestReport:
-    """Load every dump under `sources` into the database behind `con`, in one transaction.
+           progress: bool = False, workers: int | None = None, site: str | None = None,
+           staging_dir: Path | None = None) -> IngestReport:
+    """Load every dump under `sources` into the database behind `con`.
 
     `site` names the site of SEDE CSV exports (default: the CSV's folder name); `workers` parser
-    threads (default: all cores). Raises DumpError for bad input, after rolling back.
+    threads (default: all cores); `staging_dir` holds the temporary Arrow parts (default: the
+    system temp folder; needs about 0.75x the uncompressed XML size). Raises DumpError for bad
+    input, before anything is written.
     """
     started = time.monotonic()
     report = IngestReport()
@@ -96,23 +100,20 @@ def ingest(con: duckdb.DuckDBPyConnection, sources: list[Path], force: bool = Fa
             report.sites.append(SiteReport(name, loaded, "unchanged"))
         else:
             todo[name] = files
-    if todo:
-        specs = table_specs(con)
-        total = sum(f.size for fs in todo.values() for f in fs)
-        workers = 1 if total < POOL_MIN_BYTES else workers or os.cpu_count() or 1
-        with _gc_paused(), _settings(con, LOAD_SETTINGS), transaction(con), \
-                make_pool(workers) as pool, _progress_bar(total, progress) as bar:
-            for name, files in todo.items():
-                loader = _SiteLoader(con, name, specs, pool, bar.update, 2 * workers, source_hashes)
-                report.sites.append(loader.replace(files, force))
+    specs = table_specs(con)
+    with _gc_paused(), tempfile.TemporaryDirectory(prefix="stackmine-ingest-", dir=staging_dir) as tmp:
+        staged = _stage(todo, specs, Path(tmp), progress, workers, source_hashes)
+        with _settings(con, LOAD_SETTINGS), transaction(con):
+            for name, results in staged.items():
+                newer = None if force else _newer_loaded(con, name, results)
+                if newer:
+                    log.warning("%s: the database holds a newer dump (%s) than this one; kept it, "
+                                "use --force to replace it with the older one", name, newer)
+                    report.sites.append(SiteReport(name, newer, "kept-newer"))
+                    continue
+                report.sites.append(load_site(con, name, results, source_hashes))
     report.seconds = time.monotonic() - started
     return report
-
-
-def _progress_bar(total: int, progress: bool) -> tqdm:
-    show = progress and sys.stderr.isatty()
-    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="ingest",
-                disable=not show, file=sys.stderr)
 
 
 def table_specs(con: duckdb.DuckDBPyConnection) -> dict[str, TableSpec]:
@@ -125,7 +126,14 @@ def table_specs(con: duckdb.DuckDBPyConnection) -> dict[str, TableSpec]:
 
 
 def _loaded_dump(con: duckdb.DuckDBPyConnection, site: str) -> str | None:
-    return con.execute(_sql("loaded_dump"), {"site": site}).fetchone()[0]
+    return con.execute(_sql("loaded_dump"), {"site": site}).fetchall()[0][0]
+
+
+def _newer_loaded(con: duckdb.DuckDBPyConnection, site: str, results: list[FileResult]) -> str | None:
+    """dump_id of the loaded snapshot if it is newer than the staged one (never downgrade silently)."""
+    [(loaded, loaded_newest)] = con.execute(_sql("loaded_dump"), {"site": site}).fetchall()
+    staged = max((r.newest for r in results if r.newest), default=None)
+    return loaded if loaded_newest and staged and loaded_newest > staged else None
 
 
 def _same_files(con: duckdb.DuckDBPyConnection, site: str, files: list[DumpFile],
@@ -135,11 +143,54 @@ def _same_files(con: duckdb.DuckDBPyConnection, site: str, files: list[DumpFile]
     return [tuple(row) for row in loaded] == given
 
 
+def _stage(todo: dict[str, list[DumpFile]], specs: dict[str, TableSpec], tmp: Path,
+           progress: bool, workers: int | None, source_hashes: dict[Path, str]) -> dict[str, list[FileResult]]:
+    """Parse every file of every site to be loaded; raises DumpError at the first bad one."""
+    files = [f for fs in todo.values() for f in fs]
+    total = sum(f.size for f in files)
+    workers = workers or os.cpu_count() or 1
+    if total < POOL_MIN_BYTES:
+        workers = 1
+    show = progress and sys.stderr.isatty()
+    staged: dict[str, list[FileResult]] = {name: [] for name in todo}
+    with make_pool(workers) as pool, tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
+                                          desc="ingest", disable=not show, file=sys.stderr) as bar:
+        for source, group in _by_source(files):
+            staging = _stage_source(source, group, specs, pool, tmp, bar.update, workers, source_hashes[source])
+            for dump_file, result in staging:
+                log.info("%s: %d rows (%.1f MB) in %.1f s", dump_file.label, result.rows,
+                         result.size_bytes / 1e6, result.parse_seconds)
+                staged[dump_file.site].append(result)
+    return staged
+
+
 def _by_source(files: list[DumpFile]) -> Iterator[tuple[Path, list[DumpFile]]]:
     groups: dict[Path, list[DumpFile]] = {}
     for dump_file in files:
         groups.setdefault(dump_file.source, []).append(dump_file)
     yield from groups.items()
+
+
+def _stage_source(source: Path, group: list[DumpFile], specs: dict[str, TableSpec], pool, tmp: Path,
+                  on_progress, workers: int, source_sha256: str) -> Iterator[tuple[DumpFile, FileResult]]:
+    """Stage the files of one source; an archive is decompressed once, member after member."""
+    in_flight = 2 * workers
+    if group[0].kind == KIND_7Z:
+        wanted = {f.member.rsplit("/", 1)[-1]: f for f in group if f.member}
+        with archive_members(source) as members:
+            for name, reader in members:
+                if name in wanted:
+                    dump_file = wanted[name]
+                    yield dump_file, stage_xml(reader, dump_file, specs[dump_file.file], pool, tmp,
+                                               on_progress, in_flight)
+        return
+    for dump_file in group:
+        with open_plain(dump_file.source) as handle:
+            if dump_file.kind == KIND_CSV:
+                yield dump_file, stage_csv(handle, dump_file, specs["Posts"], tmp, on_progress, source_sha256)
+            else:
+                yield dump_file, stage_xml(handle, dump_file, specs[dump_file.file], pool, tmp,
+                                           on_progress, in_flight, source_sha256)
 
 
 def dump_id(site: str, results: list[FileResult]) -> str:
@@ -150,93 +201,30 @@ def dump_id(site: str, results: list[FileResult]) -> str:
     return f"{site}@{newest:%Y-%m-%d}-{digest}" if newest else f"{site}@undated-{digest}"
 
 
-class _SiteLoader:
-    """Replaces one site's snapshot inside the run's open transaction.
-
-    Rows are inserted as they are parsed, under the provisional dump_id `<site>@loading` (the
-    real one needs every file's checksum and newest date); then either the old snapshot goes and
-    the new rows get their dump_id, or (an older dump than the loaded one) the new rows go.
-    """
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, site: str, specs: dict[str, TableSpec], pool,
-                 on_progress, in_flight: int, source_hashes: dict[Path, str]) -> None:
-        self.con, self.site, self.specs, self.pool = con, site, specs, pool
-        self.on_progress, self.in_flight, self.source_hashes = on_progress, in_flight, source_hashes
-        self.pending = f"{site}@loading"
-
-    def replace(self, files: list[DumpFile], force: bool) -> SiteReport:
-        params = {"site": self.site, "pending": self.pending}
-        [(loaded, loaded_newest)] = self.con.execute(_sql("loaded_dump"), {"site": self.site}).fetchall()
-        log.info("%s: loading into the database", self.site)
-        started = time.monotonic()
-        results = [result for source, group in _by_source(files) for result in self._parse(source, group)]
-        newest = max((r.newest for r in results if r.newest), default=None)
-        if not force and loaded_newest and newest and loaded_newest > newest:
-            log.warning("%s: the database holds a newer dump (%s) than this one; kept it, "
-                        "use --force to replace it with the older one", self.site, loaded)
-            for table in FILE_TABLES.values():
-                self.con.execute(_sql("delete_pending", table), params)
-            return SiteReport(self.site, loaded, "kept-newer")
-        snapshot = dump_id(self.site, results)
-        rows = self._finish(snapshot, results)
-        log.info("%s: loaded %d posts as %s in %.1f s", self.site, rows["posts"], snapshot,
-                 time.monotonic() - started)
-        return SiteReport(self.site, snapshot, "loaded", rows, sum(r.size_bytes for r in results))
-
-    def _parse(self, source: Path, group: list[DumpFile]) -> Iterator[FileResult]:
-        """Parse and insert the files of one source; an archive is decompressed once, member by member."""
-        if group[0].kind == KIND_7Z:
-            wanted = {f.member.rsplit("/", 1)[-1]: f for f in group if f.member}
-            with archive_members(source) as members:
-                for name, reader in members:
-                    if name in wanted:
-                        yield self._logged(parse_xml(reader, wanted[name], self.specs[wanted[name].file],
-                                                     self.pool, self._sink(wanted[name]), self.on_progress,
-                                                     self.in_flight))
-            return
-        for dump_file in group:
-            with open_plain(dump_file.source) as handle:
-                known = self.source_hashes[source]
-                if dump_file.kind == KIND_CSV:
-                    result = parse_csv(handle, dump_file, self.specs["Posts"], self._sink(dump_file),
-                                       self.on_progress, known)
-                else:
-                    result = parse_xml(handle, dump_file, self.specs[dump_file.file], self.pool,
-                                       self._sink(dump_file), self.on_progress, self.in_flight, known)
-                yield self._logged(result)
-
-    @staticmethod
-    def _logged(result: FileResult) -> FileResult:
-        log.info("%s: %d rows (%.1f MB) in %.1f s", result.dump_file.label, result.rows,
-                 result.size_bytes / 1e6, result.parse_seconds)
-        return result
-
-    def _sink(self, dump_file: DumpFile) -> Sink:
-        statement = _sql("insert_chunk", FILE_TABLES[dump_file.file])
-        params = {"site": self.site, "dump_id": self.pending}
-
-        def insert(chunk: pa.Table) -> None:
-            # DuckDB finds `chunk` in this frame (a replacement scan). Not con.register: with DuckDB
-            # 2.0 every registered-then-unregistered table stays in memory (RSS grew by ~2 MB/chunk).
-            self.con.execute(statement, params)
-        return insert
-
-    def _finish(self, snapshot: str, results: list[FileResult]) -> dict[str, int]:
-        """Drop the old snapshot, give the new rows their dump_id, derive and flag; rows per table."""
-        con, site = self.con, {"site": self.site}
-        for table in DUMP_TABLES:
-            con.execute(_sql("delete_old", table), {**site, "pending": self.pending})
-        for table in FILE_TABLES.values():
-            con.execute(_sql("name_pending", table), {**site, "pending": self.pending, "dump_id": snapshot})
-        con.execute(_sql("load_post_tags"), site)
-        con.execute(_sql("flag_watermarks"), {"site": self.site, "rules": _rule_file("watermarks.v1.csv")})
-        con.execute(_sql("flag_bots"), {"site": self.site, "rules": _rule_file("bots.v1.csv")})
-        con.register("files", _dumps_rows(self.site, snapshot, results, self.source_hashes))
-        try:
-            con.execute(_sql("record_dump"))
-        finally:
-            con.unregister("files")
-        return {t: con.execute(_sql("table_rows", t), {"site": self.site}).fetchone()[0] for t in DUMP_TABLES}
+def load_site(con: duckdb.DuckDBPyConnection, site: str, results: list[FileResult],
+              source_hashes: dict[Path, str]) -> SiteReport:
+    """Replace every dump-table row of `site` with the staged snapshot (inside the caller's transaction)."""
+    snapshot = dump_id(site, results)
+    params = {"site": site}
+    log.info("%s: loading %s into the database", site, snapshot)
+    started = time.monotonic()
+    for table in DUMP_TABLES:
+        con.execute(_sql("delete_site", table), params)
+    for result in results:
+        if result.parts:
+            parts = staged_parts(result.parts)  # noqa: F841 (read by name in load_parts)
+            con.execute(_sql("load_parts", FILE_TABLES[result.dump_file.file]), {**params, "dump_id": snapshot})
+    con.execute(_sql("load_post_tags"), params)
+    con.execute(_sql("flag_watermarks"), {**params, "rules": _rule_file("watermarks.v1.csv")})
+    con.execute(_sql("flag_bots"), {**params, "rules": _rule_file("bots.v1.csv")})
+    con.register("files", _dumps_rows(site, snapshot, results, source_hashes))
+    try:
+        con.execute(_sql("record_dump"))
+    finally:
+        con.unregister("files")
+    rows = {t: con.execute(_sql("table_rows", t), params).fetchall()[0][0] for t in DUMP_TABLES}
+    log.info("%s: loaded %d posts in %.1f s", site, rows["posts"], time.monotonic() - started)
+    return SiteReport(site, snapshot, "loaded", rows, sum(r.size_bytes for r in results))
 
 
 @contextmanager

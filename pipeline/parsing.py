@@ -1,9 +1,11 @@
-"""Parse dump files into typed Arrow tables on every core, handing them on in file order.
+"""Parse dump files into Arrow IPC parts in a staging folder, on every core, before touching the DB.
 
-The caller's `sink` receives each table as soon as it and every table before it are ready (ingest
-inserts them into the open load transaction), so parsing on the worker threads overlaps with the
-database's inserting, nothing is staged on disk, and memory stays flat: at most `in_flight` chunks
-exist at a time. A bad row raises DumpError; the caller rolls its transaction back.
+Parsing everything first means a bad file is found before the database is opened for writing (so
+a failed run changes nothing), the write transaction stays short, and each row can carry the
+dump_id, which depends on checksums and dates known only once every file was read. Parts are
+uncompressed Arrow IPC files: writing one is little more than a memory copy, and DuckDB reads them
+back through Arrow without converting anything. Memory stays flat: at most `in_flight` chunks exist
+at a time.
 """
 
 from __future__ import annotations
@@ -11,21 +13,21 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import BinaryIO
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.ipc as ipc
 
 from pipeline.columns import BadValue, TableSpec, newest_date, to_table
 from pipeline.dumpfiles import DumpFile
 from pipeline.errors import DumpError
-from pipeline.xmlrows import RowsError, chunk_table, chunks
-
-Sink = Callable[[pa.Table], object]
+from pipeline.xmlrows import Chunk, RowsError, chunk_table, chunks
 
 SEDE_REQUIRED = ("Id", "PostTypeId", "CreationDate")
 CSV_BLOCK_BYTES = 4 << 20
@@ -33,7 +35,7 @@ CSV_BLOCK_BYTES = 4 << 20
 
 @dataclass
 class FileResult:
-    """What one dump file became: its checksum, rows and newest date."""
+    """What one dump file became: its checksum, rows, newest date and staged parts."""
 
     dump_file: DumpFile
     size_bytes: int = 0
@@ -41,16 +43,42 @@ class FileResult:
     rows: int = 0
     newest: datetime | None = None
     parse_seconds: float = 0.0
+    parts: list[str] = field(default_factory=list)
 
-    def add(self, table: pa.Table, sink: Sink) -> None:
-        """Account for one parsed table and hand it to `sink`."""
-        if table.num_rows == 0:
-            return
-        self.rows += table.num_rows
-        newest = newest_date(table)
+    def add(self, rows: int, newest: datetime | None, part: str | None) -> None:
+        self.rows += rows
         if newest is not None and (self.newest is None or newest > self.newest):
             self.newest = newest
-        sink(table)
+        if part:
+            self.parts.append(part)
+
+
+def write_part(table: pa.Table, path: Path) -> tuple[int, datetime | None, str | None]:
+    """Stage `table` as an Arrow IPC file; (rows, newest date, path), no file for no rows."""
+    if table.num_rows == 0:
+        return 0, None, None
+    with ipc.new_file(path, table.schema) as writer:
+        writer.write_table(table)
+    return table.num_rows, newest_date(table), str(path)
+
+
+def staged_parts(paths: list[str]) -> pa.RecordBatchReader:
+    """The staged parts of one file as one stream, read a part at a time (a pyarrow dataset
+    would read ahead several files at once, which cost 200 MB of RSS)."""
+    with ipc.open_file(paths[0]) as first:
+        schema = first.schema
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for path in paths:
+            with pa.OSFile(path) as source, ipc.open_file(source) as reader:
+                for index in range(reader.num_record_batches):
+                    yield reader.get_batch(index)
+    return pa.RecordBatchReader.from_batches(schema, batches())
+
+
+def stage_chunk(chunk: Chunk, spec: TableSpec, path: Path) -> tuple[int, datetime | None, str | None]:
+    """Worker thread: parse one chunk and stage it (RowsError travels back through the future)."""
+    return write_part(chunk_table(chunk, spec), path)
 
 
 class InlinePool(Executor):
@@ -87,18 +115,19 @@ class _Meter:
         return self.known or self.digest.hexdigest()
 
 
-def parse_xml(stream: BinaryIO, dump_file: DumpFile, spec: TableSpec, pool: Executor, sink: Sink,
+def stage_xml(stream: BinaryIO, dump_file: DumpFile, spec: TableSpec, pool: Executor, out_dir: Path,
               on_progress: Callable[[int], object], in_flight: int, known_sha256: str | None = None) -> FileResult:
-    """Parse one XML dump stream, keeping at most `in_flight` chunks queued; tables go to `sink`."""
+    """Parse one XML dump stream into staged parts, keeping at most `in_flight` chunks queued."""
     result, meter, started = FileResult(dump_file), _Meter(on_progress, known_sha256), time.monotonic()
     pending: deque[Future] = deque()
     try:
-        for chunk in chunks(stream, dump_file.file, meter):
-            pending.append(pool.submit(chunk_table, chunk, spec))
+        for index, chunk in enumerate(chunks(stream, dump_file.file, meter)):
+            out = out_dir / f"{dump_file.site}.{dump_file.file}.{index:06d}.arrow"
+            pending.append(pool.submit(stage_chunk, chunk, spec, out))
             while len(pending) > in_flight:
-                result.add(pending.popleft().result(), sink)
+                result.add(*pending.popleft().result())
         while pending:
-            result.add(pending.popleft().result(), sink)
+            result.add(*pending.popleft().result())
     except RowsError as exc:
         raise DumpError(dump_file.label, exc.line, exc.problem, exc.hint) from None
     finally:
@@ -124,7 +153,7 @@ class _MeteredFile:
         return True
 
 
-def parse_csv(handle: BinaryIO, dump_file: DumpFile, spec: TableSpec, sink: Sink,
+def stage_csv(handle: BinaryIO, dump_file: DumpFile, spec: TableSpec, out_dir: Path,
               on_progress: Callable[[int], object], known_sha256: str | None = None) -> FileResult:
     """Load a Data Explorer CSV export of the Posts table (headers are the dump's attribute names)."""
     result, meter, started = FileResult(dump_file), _Meter(on_progress, known_sha256), time.monotonic()
@@ -137,10 +166,10 @@ def parse_csv(handle: BinaryIO, dump_file: DumpFile, spec: TableSpec, sink: Sink
     row = 0
     try:
         reader = pacsv.open_csv(_MeteredFile(handle, meter), read, parse, convert)
-        for batch in reader:
+        for index, batch in enumerate(reader):
             strings = {n: batch.column(n) for n in batch.schema.names if n in wanted}
             table = to_table(spec, strings)
-            result.add(table, sink)
+            result.add(*write_part(table, out_dir / f"{dump_file.site}.{dump_file.file}.{index:06d}.arrow"))
             row += table.num_rows
     except BadValue as exc:
         raise DumpError(dump_file.label, None, f"data row {row + exc.index + 1}: {exc}",

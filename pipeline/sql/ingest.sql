@@ -1,5 +1,5 @@
 -- Statements of pipeline/ingest.py, one per `-- name:` block. All run inside the run's one
--- transaction (see ingest.ingest), so a site is replaced whole or not at all.
+-- transaction (see ingest.ingest), so a run's sites are replaced whole or not at all.
 -- {table} is an identifier from the fixed tuple ingest.DUMP_TABLES (identifiers cannot be bound
 -- parameters); every value is a named parameter.
 
@@ -18,23 +18,15 @@ SELECT any_value(dump_id), max(newest_date) FROM dumps WHERE site = $site;
 -- The files of a site already in the database, to skip re-ingesting an identical dump.
 SELECT file, source_sha256, pipeline_version FROM dumps WHERE site = $site ORDER BY file;
 
--- name: insert_chunk
--- One parsed chunk (an Arrow table registered as `chunk`); columns match the table by name, missing
--- ones (is_watermark, is_bot) take their defaults. $dump_id is the provisional `<site>@loading`.
+-- name: delete_site
+DELETE FROM {table} WHERE site = $site;
+
+-- name: load_parts
+-- The Arrow IPC parts staged by the parser threads, as a pyarrow dataset named `parts` (DuckDB
+-- reads it from the caller's frame); columns match the table by name, missing ones (is_watermark,
+-- is_bot) take their defaults.
 INSERT INTO {table} BY NAME
-SELECT $site AS site, $dump_id AS dump_id, * FROM chunk;
-
--- name: delete_pending
--- An older dump than the loaded one, given without --force: drop its freshly inserted rows.
-DELETE FROM {table} WHERE site = $site AND dump_id = $pending;
-
--- name: delete_old
--- The site's previous snapshot (everything but the rows just inserted).
-DELETE FROM {table} WHERE site = $site AND dump_id <> $pending;
-
--- name: name_pending
--- The rows just inserted get the snapshot's dump_id, known once every file was read.
-UPDATE {table} SET dump_id = $dump_id WHERE site = $site AND dump_id = $pending;
+SELECT $site AS site, $dump_id AS dump_id, * FROM parts;
 
 -- name: load_post_tags
 -- One row per (post, tag), position 1-based in the order the dump lists the tags.
