@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import resource
 import subprocess
 import sys
@@ -146,8 +147,8 @@ def _tree_rss(root: int) -> int:
     return total
 
 
-def measure(command: list[str]) -> tuple[float, int, str, float]:
-    """Run `command`; return (wall seconds, peak RSS of its process tree, stdout, CPU seconds)."""
+def measure(command: list[str]) -> tuple[float, int, str, float, str]:
+    """Run `command`; return (wall seconds, peak RSS of its process tree, stdout, CPU seconds, stderr)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
@@ -161,7 +162,7 @@ def measure(command: list[str]) -> tuple[float, int, str, float]:
         raise SystemExit(f"{command[:3]} failed:\n{err[-2000:]}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
-    return seconds, peak, out, cpu
+    return seconds, peak, out, cpu, err
 
 
 def slice_file(source: Path, target: Path, megabytes: int) -> None:
@@ -177,11 +178,27 @@ def slice_file(source: Path, target: Path, megabytes: int) -> None:
 
 def _report(name: str, megabytes: float, rows: int, measured: tuple, note: str = "") -> tuple[float, float]:
     """Print one method's line; return (MB per wall second, MB per CPU second)."""
-    seconds, peak, _, cpu = measured
+    seconds, peak, _, cpu = measured[:4]
     rate = megabytes / seconds
     print(f"{name:<34} {rate:7.1f} MB/s {rows / seconds:9,.0f} rows/s {peak / 2**20:6.0f} MB peak RSS "
           f"{seconds:6.1f} s wall {cpu:6.1f} s CPU  {note}")
     return rate, megabytes / cpu
+
+
+PARSED = re.compile(r"Posts\.xml: [\d,]+ rows \([\d.]+ MB\) in ([\d.]+) s")
+LOADED = re.compile(r"loaded and committed \d+ site\(s\) in ([\d.]+) s")
+
+
+def _phases(measured: tuple, megabytes: float) -> None:
+    """Where (b)'s wall time went, from its log: parsing on every core, DuckDB's insert, the rest."""
+    seconds, err = measured[0], measured[4]
+    parse, load = PARSED.search(err), LOADED.search(err)
+    if not (parse and load):
+        return
+    parse_s, load_s = float(parse.group(1)), float(load.group(1))
+    print(f"    (b) phases: parse {parse_s:.1f} s ({megabytes / parse_s:.0f} MB/s, all cores), "
+          f"DuckDB insert + commit {load_s:.1f} s ({megabytes / load_s:.0f} MB/s, one thread), "
+          f"start-up, checksum, commit and clean-up {seconds - parse_s - load_s:.1f} s")
 
 
 def main() -> None:
@@ -209,7 +226,9 @@ def main() -> None:
     command = [str(Path(python).parent / "stackmine"), "ingest", str(site), "--db", str(work / "ingest.duckdb")]
     if args.workers:
         command += ["--workers", str(args.workers)]
-    ours = _report("(b) stackmine ingest (end to end)", size, rows, measure(command))
+    measured = measure(command)
+    ours = _report("(b) stackmine ingest (end to end)", size, rows, measured)
+    _phases(measured, size)
     sample, sample_mb = posts, size
     if args.pandas_mb < size:
         sample = work / "slice" / "Posts.xml"

@@ -103,6 +103,7 @@ def ingest(con: duckdb.DuckDBPyConnection, sources: list[Path], force: bool = Fa
     specs = table_specs(con)
     with _gc_paused(), tempfile.TemporaryDirectory(prefix="stackmine-ingest-", dir=staging_dir) as tmp:
         staged = _stage(todo, specs, Path(tmp), progress, workers, source_hashes)
+        loading = time.monotonic()
         with _settings(con, LOAD_SETTINGS), transaction(con):
             for name, results in staged.items():
                 newer = None if force else _newer_loaded(con, name, results)
@@ -112,6 +113,7 @@ def ingest(con: duckdb.DuckDBPyConnection, sources: list[Path], force: bool = Fa
                     report.sites.append(SiteReport(name, newer, "kept-newer"))
                     continue
                 report.sites.append(load_site(con, name, results, source_hashes))
+        log.info("loaded and committed %d site(s) in %.1f s", len(staged), time.monotonic() - loading)
     report.seconds = time.monotonic() - started
     return report
 
