@@ -186,17 +186,17 @@ def _value(data, i, out, o):
 
 
 @njit(nogil=True, cache=True)
-def _row(data, i, row, names, name_starts, out, o, index, ends, occ):
-    """Read the attributes of the row whose `<row` starts at data[i].
+def _row(data, i, row, names, name_starts, out, fill, present):
+    """Read the attributes of the row whose `<row` starts at data[i] into the column buffers.
 
-    Returns (offset after the row's line, out offset, occurrences), or i = -1 to give up.
+    Returns the offset after the row's line, or -1 to give up.
     """
     i += 4
     hint = 0
     while True:
         b = _byte(data, i)
         if b != _SPACE and b != _SLASH:
-            return -1, o, occ  # attributes must be separated by whitespace
+            return -1  # attributes must be separated by whitespace
         while b == _SPACE:
             i += 1
             b = _byte(data, i)
@@ -207,39 +207,40 @@ def _row(data, i, row, names, name_starts, out, o, index, ends, occ):
             i += 1
             b = _byte(data, i)
         if i == start or b != _EQ or _byte(data, i + 1) != _QUOTE:
-            return -1, o, occ
+            return -1
         column = _name_column(data, start, i, names, name_starts, hint)
-        if column < 0 or index[row, column] >= 0:
-            return -1, o, occ  # unknown (not in the schema) or repeated attribute
-        i, o = _value(data, i + 2, out, o)
+        if column < 0 or present[column, row]:
+            return -1  # unknown (not in the schema) or repeated attribute
+        i, fill[column] = _value(data, i + 2, out[column], fill[column])
         if i < 0:
-            return -1, o, occ
-        ends[occ] = o
-        index[row, column] = occ
-        occ, hint = occ + 1, column + 1
+            return -1
+        present[column, row] = 1
+        hint = column + 1
     if _byte(data, i + 1) != _GT:
-        return -1, o, occ
+        return -1
     i += 2
     b = _byte(data, i)
     while b == _SPACE or b == _TAB or b == _CR:
         i += 1
         b = _byte(data, i)
     if b != _LF:
-        return -1, o, occ  # more on the line than one row: leave it to lxml
-    return i + 1, o, occ
+        return -1  # more on the line than one row: leave it to lxml
+    return i + 1
 
 
 @njit(nogil=True, cache=True)
-def scan(data, names, name_starts, out, index, ends):
-    """Tokenise whole row lines: returns (ok, rows, occurrences).
+def scan(data, names, name_starts, out, fill, offsets, present):
+    """Tokenise whole row lines into one buffer per column: returns (ok, rows).
 
-    index[row, column] receives the occurrence number of that attribute (-1 if absent); the
-    decoded value of occurrence k is out[ends[k-1]:ends[k]] (from 0 for k = 0).
+    Column c's decoded values are out[c, offsets[c, r]:offsets[c, r + 1]] for row r, and
+    present[c, r] says whether row r has the attribute at all (absent: NULL, not "").
     """
     n = data.shape[0]
-    i, row, o, occ = 0, 0, 0, 0
+    i, row = 0, 0
+    fill[:] = 0
+    offsets[:, 0] = 0
     if n == 0 or data[n - 1] != _LF:
-        return False, row, occ
+        return False, row
     while i < n:
         b = data[i]
         if b == _SPACE or b == _TAB or b == _CR or b == _LF:
@@ -247,15 +248,16 @@ def scan(data, names, name_starts, out, index, ends):
             continue
         if not (b == _LT and _byte(data, i + 1) == 114 and _byte(data, i + 2) == 111
                 and _byte(data, i + 3) == 119):
-            return False, row, occ  # not `<row`: a comment, another element, garbage
-        if row >= index.shape[0]:
-            return False, row, occ
-        index[row, :] = -1
-        i, o, occ = _row(data, i, row, names, name_starts, out, o, index, ends, occ)
+            return False, row  # not `<row`: a comment, another element, garbage
+        if row + 1 >= offsets.shape[1]:
+            return False, row
+        present[:, row] = 0
+        i = _row(data, i, row, names, name_starts, out, fill, present)
         if i < 0:
-            return False, row, occ
+            return False, row
+        offsets[:, row + 1] = fill
         row += 1
-    return True, row, occ
+    return True, row
 
 
 def _name_table(spec: TableSpec) -> tuple[np.ndarray, np.ndarray]:
@@ -266,22 +268,24 @@ def _name_table(spec: TableSpec) -> tuple[np.ndarray, np.ndarray]:
 
 
 class _Scratch(threading.local):
-    """Per-thread work buffers, reused from chunk to chunk: allocating ~3 MB of fresh pages for
-    every 2 MB chunk cost more in page faults (system time) than the tokenizer itself."""
+    """Per-thread work buffers, reused from chunk to chunk: allocating fresh pages for every
+    chunk cost more in page faults (system time) than the tokenizer itself. The value buffer has
+    room for the whole chunk in every column, but only the pages a column fills are ever touched."""
 
     def __init__(self) -> None:
-        self.out = np.empty(0, np.uint8)
-        self.index = np.empty(0, np.int32)
-        self.ends = np.empty(0, np.int32)
+        self.shape = (0, 0, 0)
+        self.out = np.empty((0, 0), np.uint8)
+        self.offsets = np.empty((0, 0), np.int32)
+        self.present = np.empty((0, 0), np.uint8)
 
-    def take(self, size: int, lines: int, columns: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if self.out.shape[0] < size + 8:  # decoding never lengthens: `&#10000;` is 8 bytes -> 4
-            self.out = np.empty(size + 8 + (size >> 2), np.uint8)
-        if self.index.shape[0] < lines * columns:
-            self.index = np.empty(lines * columns + (lines * columns >> 2), np.int32)
-        if self.ends.shape[0] < size // 5 + 2:  # an attribute takes at least 5 bytes: ` a=""`
-            self.ends = np.empty(size // 5 + 2 + (size >> 4), np.int32)
-        return self.out, self.index[: lines * columns].reshape(lines, columns), self.ends
+    def take(self, size: int, rows: int, columns: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self.shape[0] < size or self.shape[1] < rows or self.shape[2] != columns:
+            size, rows = max(size, self.shape[0]), max(rows, self.shape[1])
+            self.shape = (size, rows, columns)
+            self.out = np.empty((columns, size + 8), np.uint8)  # decoding never lengthens a value
+            self.offsets = np.empty((columns, rows + 1), np.int32)
+            self.present = np.empty((columns, rows), np.uint8)
+        return self.out, self.offsets, self.present
 
 
 _SCRATCH = _Scratch()
@@ -290,27 +294,26 @@ _SCRATCH = _Scratch()
 def fast_strings(data: bytes, spec: TableSpec) -> dict[str, pa.Array] | None:
     """String column per attribute of `spec` for the rows in `data` (whole lines), or None to
     say "use lxml for this chunk" (see the module docstring for when)."""
-    buffer = np.frombuffer(data, np.uint8)
     names, name_starts = _name_table(spec)
+    columns = len(spec.attributes)
     # A row line takes at least 7 bytes (`<row/>` and a newline): a bound on rows without counting.
-    out, index, ends = _SCRATCH.take(len(data), len(data) // 7 + 1, len(spec.attributes))
-    ok, rows, occurrences = scan(buffer, names, name_starts, out, index, ends)
+    out, offsets, present = _SCRATCH.take(len(data), len(data) // 7 + 1, columns)
+    fill = np.zeros(columns, np.int64)
+    ok, rows = scan(np.frombuffer(data, np.uint8), names, name_starts, out, fill, offsets, present)
     if not ok:
         return None
-    offsets = np.zeros(occurrences + 1, np.int32)
-    offsets[1:] = ends[:occurrences]
-    # `values` views this thread's scratch buffer; `take` copies out of it, so nothing returned
-    # refers to the buffer when the next chunk overwrites it.
-    values = pa.StringArray.from_buffers(occurrences, pa.py_buffer(offsets), pa.py_buffer(out[: offsets[-1]]))
-    columns: dict[str, pa.Array] = {}
-    for column, name in enumerate(spec.attributes):
-        positions = index[:rows, column]
-        missing = positions < 0
-        if missing.all():
-            columns[name] = pa.nulls(rows, pa.string())
-        else:
-            columns[name] = values.take(pa.array(positions, mask=missing))
-    return columns
+    return {name: _column(rows, out[c, : fill[c]], offsets[c, : rows + 1], present[c, :rows])
+            for c, name in enumerate(spec.attributes)}
+
+
+def _column(rows: int, values: np.ndarray, offsets: np.ndarray, present: np.ndarray) -> pa.Array:
+    """Arrow strings from one column's scratch buffers, copied (the scratch is reused)."""
+    count = int(present.sum())
+    if count == 0:
+        return pa.nulls(rows, pa.string())
+    validity = None if count == rows else pa.py_buffer(np.packbits(present, bitorder="little"))
+    return pa.StringArray.from_buffers(rows, pa.py_buffer(offsets.copy()), pa.py_buffer(values.copy()),
+                                       validity, rows - count)
 
 
 def warm_up() -> float:
