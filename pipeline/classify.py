@@ -59,8 +59,8 @@ class Classifier:
         with _cyclic_gc_paused():
             if self.model is None:
                 return [decide(hits, self.rules) for hits in self.scanner.scan_many(clean)]
-            words: list[tuple[list[str], list[str]]] = []
-            found = self.scanner.scan_many(clean, words)
+            words: list[tuple[list[str], set[str]]] = []
+            found = self.scanner.scan_many(clean, lambda title, present: words.append((title, present)))
             by_rules = [decide(hits, self.rules) for hits in found]
             predictions = self.model.predict_questions(found, words, [question[4] for question in clean],
                                                        [bool(labels.evidence["ml"]) for labels in by_rules])

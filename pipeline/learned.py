@@ -2,7 +2,8 @@
 
 Why: the rules alone generalise worse than they score on the questions they were written on
 (frozen rules: ml F1 0.94 on the half they were tuned on, 0.88 on the unseen half). A linear model
-that weighs the same rule hits, plus the words of title and prose and the tags, learns how much
+that weighs the same rule hits, plus the title's words, the lexicon's words found anywhere in the
+question and the tags, learns how much
 each signal is worth from labelled questions instead of from hand-set weights; measured on the
 unseen half with the frozen rules it raised ml F1 from 0.881 to 0.926 (scripts/heldout_learned.sh).
 The same kind of model for the primary stage did not beat the rules there (accuracy 0.529 vs 0.536,
@@ -20,9 +21,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
 from importlib import resources
+from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -53,18 +55,20 @@ def _hit_parts(family: str, label: str, strength: str, place: str, term: str) ->
             (f"{family}|{label}", STRENGTH_WEIGHT.get(strength, 1.0)), (f"term|{family}|{label}|{term.lower()}", 1.0)]
 
 
-def word_features(title_tokens: list[str], prose_tokens: list[str], tags: list[str]) -> dict[str, float]:
-    """Presence of each word of the title (t:), of the prose (p:) and of each tag (tag:)."""
+def word_features(title_tokens: Iterable[str], lexicon_words: Iterable[str], tags: list[str]) -> dict[str, float]:
+    """Presence of each title word (t:), of each lexicon word found in title, prose or inline code
+    (w:, the set the scanner computes anyway, so this costs nothing extra) and of each tag (tag:)."""
     out = {f"t:{w}": 1.0 for w in title_tokens}
-    out.update({f"p:{w}": 1.0 for w in prose_tokens})
+    out.update({f"w:{w}": 1.0 for w in lexicon_words})
     out.update({f"tag:{t.lower()}": 1.0 for t in tags})
     return out
 
 
-def question_features(hits: list[Hit], title_tokens: list[str], prose_tokens: list[str],
+def question_features(hits: list[Hit], title_tokens: Iterable[str], lexicon_words: Iterable[str],
                       tags: list[str]) -> dict[str, float]:
-    """All features of one question (the definition `LearnedModel.predict_questions` computes fast)."""
-    out = word_features(title_tokens, prose_tokens, tags)
+    """All features of one question: the definition `LearnedModel.predict_questions` computes fast
+    (and `predict_features` directly, for fitting and checking)."""
+    out = word_features(title_tokens, lexicon_words, tags)
     out.update(hit_features(hits))
     return out
 
@@ -86,8 +90,7 @@ def round_significant(values: np.ndarray) -> np.ndarray:
         np.shape(values))
 
 
-@dataclass(frozen=True)
-class Prediction:
+class Prediction(NamedTuple):
     """The layer's ml label for one question and the probability behind it (for evidence)."""
 
     ml: bool
@@ -106,12 +109,13 @@ class LearnedModel:
         self.bias = float(spec["ml"]["intercept"])
         index = {name: i for i, name in enumerate(self.features)}
         self.index = index
-        self.title_vocab = {n[2:]: i for n, i in index.items() if n.startswith("t:")}
-        self.prose_vocab = {n[2:]: i for n, i in index.items() if n.startswith("p:")}
-        self.tag_vocab = {n[4:]: i for n, i in index.items() if n.startswith("tag:")}
-        self.title_words = frozenset(self.title_vocab)
-        self.prose_words = frozenset(self.prose_vocab)
-        self._hit_cache: dict[Hit, tuple[tuple[int, ...], tuple[int, ...], tuple[float, ...]]] = {}
+        self.weight_list: list[float] = self.weights.tolist()
+        self.title_weight = {n[2:]: self.weight_list[i] for n, i in index.items() if n.startswith("t:")}
+        self.word_weight = {n[2:]: self.weight_list[i] for n, i in index.items() if n.startswith("w:")}
+        self.tag_weight = {n[4:]: self.weight_list[i] for n, i in index.items() if n.startswith("tag:")}
+        self.title_words = frozenset(self.title_weight)
+        self.lexicon_words = frozenset(self.word_weight)
+        self._hit_cache: dict[Hit, tuple[float, int]] = {}
 
     @classmethod
     def load(cls, path: Path | None = None) -> "LearnedModel":
@@ -127,83 +131,68 @@ class LearnedModel:
         """(site, post_id) of every question the coefficients were fitted on."""
         return {(site, int(post_id)) for site, post_id in self.training["ids"]}
 
-    def predict_questions(self, found: list[list[Hit]], words: list[tuple[list[str], list[str]]],
+    def predict_questions(self, found: list[list[Hit]], words: list[tuple[list[str], set[str]]],
                           tags: list[list[str]], applies: list[bool]) -> list[Prediction | None]:
-        """Labels of a batch of questions from their rule hits, (title, prose) tokens and tags;
-        None for the questions where `applies` is false (see `applies_to`).
+        """Labels of a batch of questions from their rule hits, (title tokens, lexicon words
+        present) as the scanner's `word_sink` gives them, and tags; None for the questions where
+        `applies` is false (see `applies_to`).
 
-        The same features as `question_features`, restricted to the model's: indicator columns
-        (words, tags, matched terms) once each, count columns once per distinct hit. Per question
-        only set lookups and list appends; the arithmetic is one sparse product per batch.
+        The model is linear, so a question's score is the sum of the weights of its features:
+        each word, tag and matched term once (sets), and each distinct hit's count features, whose
+        weights are summed once per hit and cached. Per question only set lookups and one
+        `math.fsum` (exact, so the sum does not depend on set iteration order, which changes with
+        Python's string hashing from process to process).
         """
-        cols: list[int] = []
-        vals: list[float] = []
-        indptr = [0]
-        title_words, prose_words, tag_vocab, cache = self.title_words, self.prose_words, self.tag_vocab, self._hit_cache
-        title_col, prose_col = self.title_vocab.__getitem__, self.prose_vocab.__getitem__
-        chosen = [i for i, yes in enumerate(applies) if yes]
-        for i in chosen:
-            hits, (title, prose), tag_list = found[i], words[i], tags[i]
-            cols.extend(map(title_col, title_words.intersection(title)))
-            cols.extend(map(prose_col, prose_words.intersection(prose)))
-            cols.extend(tag_vocab[t] for t in map(str.lower, tag_list) if t in tag_vocab)
-            vals.extend([1.0] * (len(cols) - len(vals)))
-            terms: set[int] = set()  # a term found in title and prose is one indicator
-            for hit in hits:
-                parts = cache.get(hit)
-                if parts is None:
-                    parts = self._hit_columns(hit)
-                terms.update(parts[0])
-                cols.extend(parts[1])
-                vals.extend(parts[2])
-            cols.extend(terms)
-            vals.extend([1.0] * (len(cols) - len(vals)))
-            indptr.append(len(cols))
+        title_words, lexicon_words, cache = self.title_words, self.lexicon_words, self._hit_cache
+        title_w, word_w, tag_w, w = (self.title_weight.__getitem__, self.word_weight.__getitem__, self.tag_weight,
+                                     self.weight_list.__getitem__)
         out: list[Prediction | None] = [None] * len(found)
-        for i, prediction in zip(chosen, self.predict_csr(cols, vals, indptr)):
-            out[i] = prediction
+        bias, fsum = self.bias, math.fsum
+        for i, yes in enumerate(applies):
+            if not yes:
+                continue
+            title, present = words[i]
+            parts = list(map(title_w, title_words.intersection(title)))
+            parts += map(word_w, lexicon_words.intersection(present))
+            parts += {t: tag_w[t] for t in map(str.lower, tags[i]) if t in tag_w}.values()
+            terms: set[int] = set()  # a term found in title and prose is one indicator
+            for hit in found[i]:
+                value, term = cache.get(hit) or self._hit_value(hit)
+                parts.append(value)
+                if term >= 0:
+                    terms.add(term)
+            parts += map(w, terms)
+            out[i] = _prediction(fsum(parts) + bias)
         return out
 
-    def _hit_columns(self, hit: Hit) -> tuple[tuple[int, ...], tuple[int, ...], tuple[float, ...]]:
-        """A hit's indicator columns, and its count columns with the amount each adds."""
-        ones: list[int] = []
-        cols: list[int] = []
-        vals: list[float] = []
+    def _hit_value(self, hit: Hit) -> tuple[float, int]:
+        """A hit's summed count-feature weights, and its term indicator column (-1: none)."""
+        value, term = 0.0, -1
         if hit.family in FAMILIES:
-            for name, value in _hit_parts(*hit):
+            for name, amount in _hit_parts(*hit):
                 col = self.index.get(name)
                 if col is None:
                     continue
                 if name.startswith("term|"):
-                    ones.append(col)
+                    term = col
                 else:
-                    cols.append(col)
-                    vals.append(value)
+                    value += self.weight_list[col] * amount
         if len(self._hit_cache) > 200_000:  # code hits carry matched text: bound the cache
             self._hit_cache.clear()
-        parts = (tuple(ones), tuple(cols), tuple(vals))
-        self._hit_cache[hit] = parts
-        return parts
+        self._hit_cache[hit] = (value, term)
+        return value, term
 
-    def predict_entries(self, rows: list[int], cols: list[int], vals: list[float], n: int) -> list[Prediction]:
-        """Labels of `n` questions given as (row, column, value) entries, rows in ascending order."""
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(np.asarray(rows, dtype=np.int64), minlength=n))])
-        return self.predict_csr(cols, vals, indptr.tolist())
+    def predict_features(self, features: list[dict[str, float]]) -> list[Prediction]:
+        """Labels from named features (`question_features`): the definition `predict_questions`
+        computes fast; used to fit and check (evaluate's out-of-fold labels, held-out estimates)."""
+        index, w = self.index, self.weight_list
+        return [_prediction(math.fsum(w[index[n]] * v for n, v in one.items() if n in index) + self.bias)
+                for one in features]
 
-    def predict_csr(self, cols: list[int], vals: list[float], indptr: list[int]) -> list[Prediction]:
-        """Labels of the questions whose entries are cols/vals[indptr[i]:indptr[i + 1]]; a column
-        repeated in a row adds up. Repeats are summed and columns sorted before the product: the
-        repeated values are small whole numbers (exact in any order), and the product then adds
-        in column order, so the probabilities in the evidence do not depend on set iteration order
-        (which changes with Python's string hashing from process to process)."""
-        from scipy.sparse import csr_matrix
 
-        matrix = csr_matrix((np.asarray(vals, dtype=np.float64), np.asarray(cols, dtype=np.int64),
-                             np.asarray(indptr, dtype=np.int64)), shape=(len(indptr) - 1, len(self.features)))
-        matrix.sum_duplicates()
-        scores = np.asarray(matrix @ self.weights).ravel() + self.bias
-        p_ml = 1.0 / (1.0 + np.exp(-scores))
-        return [Prediction(p >= 0.5, round(p, 3)) for p in p_ml.tolist()]
+def _prediction(score: float) -> Prediction:
+    p_ml = 1.0 / (1.0 + math.exp(-score)) if score > -500 else 0.0
+    return Prediction(p_ml >= 0.5, round(p_ml, 3))
 
 
 def gold_sha256(path: Path) -> str:

@@ -38,9 +38,9 @@ class Example:
 
 def featurize(scanner: Scanner, questions: list[tuple]) -> list[dict[str, float]]:
     """Features of parsed questions (title, prose, inline_code, code, tags), as classify sees them."""
-    words: list[tuple[list[str], list[str]]] = []
-    found = scanner.scan_many(questions, words)
-    return [question_features(hits, title, prose, list(q[4])) for hits, (title, prose), q in zip(found, words, questions)]
+    words: list[tuple[list[str], set[str]]] = []
+    found = scanner.scan_many(questions, lambda title, present: words.append((title, present)))
+    return [question_features(hits, title, present, list(q[4])) for hits, (title, present), q in zip(found, words, questions)]
 
 
 def fit(examples: list[Example], version: str, training: dict) -> dict:
@@ -85,14 +85,7 @@ def out_of_fold(examples: list[Example], seed: int = SEED) -> list[Prediction | 
         train = [e for i, e in enumerate(examples) if i not in held]
         model = LearnedModel(fit(train, "out-of-fold", {}))
         test = np.array([i for i in test if applies_to(examples[i].features)], dtype=np.int64)
-        rows, cols, vals = [], [], []
-        for row, i in enumerate(test):
-            for name, value in examples[i].features.items():
-                if name in model.index:
-                    rows.append(row)
-                    cols.append(model.index[name])
-                    vals.append(value)
-        for i, prediction in zip(test, model.predict_entries(rows, cols, vals, len(test))):
+        for i, prediction in zip(test, model.predict_features([examples[i].features for i in test])):
             predictions[i] = prediction
     return predictions
 

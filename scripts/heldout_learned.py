@@ -52,7 +52,9 @@ def dump(gold_path: Path, out: Path) -> None:
             except TypeError:  # frozen decide_stage has no shape argument
                 ranked = decide_stage(stage_hits, classifier.rules)
             sink.write(json.dumps({"site": g["site"], "post_id": int(g["post_id"]), "hits": [list(h) for h in hits],
-                                   "title": TOKEN_RE.findall(title.lower()), "prose": TOKEN_RE.findall(body.prose.lower()),
+                                   "title": TOKEN_RE.findall(title.lower()),
+                                   "present": sorted(classifier.scanner.lexicon_words.intersection(
+                                       TOKEN_RE.findall(f"{title}\n{body.prose}\n{' ; '.join(body.inline_code)}".lower()))),
                                    "tags": tags, "rule_ml": labels.ml, "rule_stage": labels.stage,
                                    "rule_stage_any": ranked[0]}) + "\n")
 
@@ -72,7 +74,7 @@ def estimate(gold_path: Path, dumped: Path) -> dict:
     examples, rules = [], []
     for r in rows:
         g = gold[(r["site"], r["post_id"])]
-        features = question_features([Hit(*h) for h in r["hits"]], r["title"], r["prose"], r["tags"])
+        features = question_features([Hit(*h) for h in r["hits"]], r["title"], r["present"], r["tags"])
         examples.append(Example(g.site, g.post_id, features, g.ml, g.stage if g.ml else "none"))
         rules.append((r["rule_ml"], r["rule_stage"], r["rule_stage_any"]))
     even = [i for i, e in enumerate(examples) if e.post_id % 2 == 0]
@@ -84,10 +86,7 @@ def estimate(gold_path: Path, dumped: Path) -> dict:
         for train, test in StratifiedKFold(5, shuffle=True, random_state=seed).split(odd, strata):
             model = LearnedModel(fit([examples[i] for i in even + odd[train].tolist()], "held-out", {}))
             chosen = [i for i in odd[test] if applies_to(examples[i].features)]
-            entries = [(row, model.index[n], v) for row, i in enumerate(chosen)
-                       for n, v in examples[i].features.items() if n in model.index]
-            rws, cols, vals = zip(*entries) if entries else ((), (), ())
-            for i, p in zip(chosen, model.predict_entries(list(rws), list(cols), list(vals), len(chosen))):
+            for i, p in zip(chosen, model.predict_features([examples[i].features for i in chosen])):
                 predicted[i] = (p.ml, "none")
         runs.append([predicted.get(i, (False, "none")) for i in odd])
     with_rule_stage = [[(ml, rules[i][2] if ml else "none") for i, (ml, _st) in zip(odd, run)] for run in runs]

@@ -50,27 +50,21 @@ def test_model_file_is_small_and_says_what_trained_it() -> None:
     assert (training["C"], training["min_df"], training["solver"]) == (C, MIN_DF, SOLVER)
     assert training["gold_file"] == "dev.csv" and len(training["gold_sha256"]) == 64
     kinds = {name.split(":")[0] if ":" in name.split("|")[0] else name.split("|")[0] for name in model.features}
-    assert kinds == {"t", "p", "tag", "ml", "stages", "shape", "term"}
-    assert len(model.weights) == len(model.features) == 2139
+    assert kinds == {"t", "w", "tag", "ml", "stages", "shape", "term"}
+    assert len(model.weights) == len(model.features) == 1140
 
 
 def test_fast_path_equals_the_feature_definition(questions: list[tuple], rules_only: Classifier) -> None:
     """predict_questions (set lookups, cached hit columns) gives what the named features give."""
     model = LearnedModel.load()
-    words: list[tuple[list[str], list[str]]] = []
-    found = rules_only.scanner.scan_many(questions, words)
+    words: list[tuple[list[str], set[str]]] = []
+    found = rules_only.scanner.scan_many(questions, lambda title, present: words.append((title, present)))
     fast = model.predict_questions(found, words, [q[4] for q in questions], [True] * len(questions))
-    rows, cols, vals = [], [], []
-    for row, (hits, (title, prose), q) in enumerate(zip(found, words, questions)):
-        for name, value in sorted(question_features(hits, title, prose, q[4]).items()):
-            if name in model.index:
-                rows.append(row)
-                cols.append(model.index[name])
-                vals.append(value)
-    slow = model.predict_entries(rows, cols, vals, len(questions))
+    slow = model.predict_features([question_features(hits, title, present, q[4])
+                                   for hits, (title, present), q in zip(found, words, questions)])
     assert fast == slow
-    assert sum(p.ml for p in fast) == 118  # of 400 (pinned: a change of features or file shows here)
-    reversed_hits = model.predict_questions([h[::-1] for h in found], [(t[::-1], p[::-1]) for t, p in words],
+    assert sum(p.ml for p in fast) == 119  # of 400 (pinned: a change of features or file shows here)
+    reversed_hits = model.predict_questions([h[::-1] for h in found], [(t[::-1], set(sorted(p))) for t, p in words],
                                             [q[4][::-1] for q in questions], [True] * len(questions))
     assert reversed_hits == fast  # no dependence on the order hits and words arrive in
 
@@ -88,7 +82,7 @@ def test_layer_applies_only_when_the_rules_found_an_ml_term(questions: list[tupl
             assert mine.evidence["model"]["rules_ml"] == theirs.ml
             assert mine.ml == (mine.evidence["model"]["p_ml"] >= 0.5)
             assert mine.platforms == theirs.platforms
-    assert sum(m.ml != t.ml for m, t in zip(with_layer, alone)) == 9
+    assert sum(m.ml != t.ml for m, t in zip(with_layer, alone)) == 10
 
 
 def test_layer_decides_ml_and_rules_decide_the_stage(rules_only: Classifier) -> None:
@@ -124,3 +118,18 @@ def test_shipped_model_is_rebuilt_exactly(study_db_path: Path) -> None:
                                            "script": "scripts/train_classifier.py"})
     shipped = json.loads((resources.files("pipeline") / "models" / MODEL_FILE).read_text(encoding="utf-8"))
     assert spec == shipped
+
+
+def test_layer_on_the_ml_rule_examples() -> None:
+    """The ml rule file's must/must-not texts, labelled by the shipped classifier: all as the rules
+    say except the bare title "Why is my neural network not learning?" (no body, one ML term: the
+    layer, fitted on whole questions, gives it p=0.48, just under 0.5). Pinned, not endorsed."""
+    from test_rules_ml import MUST, MUST_NOT
+
+    shipped = Classifier()
+    label = lambda f: shipped.label(f.get("title", ""), f.get("prose", ""), [], f.get("code", ""),  # noqa: E731
+                                    list(f.get("tags", ())))
+    missed = [f for f in MUST if not label(f).ml]
+    assert missed == [{"title": "Why is my neural network not learning?"}]
+    assert label(missed[0]).evidence["model"] == {"p_ml": 0.482, "rules_ml": True}
+    assert not any(label(f).ml for f in MUST_NOT)
