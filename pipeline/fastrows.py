@@ -6,12 +6,16 @@ line, only XML's predefined entities and character references), so a small numba
 them straight into Arrow buffers without creating a Python object per value.
 
 Exactness over speed: the kernel accepts only a strict subset of XML for which its output is the
-same as lxml's (same decoded strings, same missing attributes) and gives up on anything else:
-another layout, an unknown or repeated attribute, a raw newline inside a value (XML normalises
-it, and CR LF to one space), a control character, `<` in a value, an entity other than the five predefined ones or a
-character reference outside XML's Char range, bytes that are not valid UTF-8. Giving up is not an
-error: the caller parses that chunk with lxml, which either reads it (same result, slower) or
-reports the problem with its file line. Tests compare both paths on every real dump.
+same as lxml's (same decoded strings, same missing attributes; a raw tab in a value reads as a
+space, as XML's attribute normalisation says) and gives up on anything else: another layout, an
+unknown or repeated attribute, a raw newline inside a value (normalised too, CR LF to one space),
+a control character, `<` in a value, an entity other than the five predefined ones, a character
+reference outside XML's Char range, bytes that are not valid UTF-8. Giving up is not an error: the
+caller parses that chunk with lxml, which either reads it (same result, slower) or reports the
+problem with its file line. tests/test_fastrows.py compares both paths on every real dump era.
+
+Numbers (500 MB synthetic Posts.xml, one core): the kernel plus building the Arrow columns takes
+about 1.1 CPU-s, lxml alone (building nothing) 3.6 s, lxml with the columns built 7.5 s.
 """
 
 from __future__ import annotations
