@@ -205,6 +205,19 @@ def test_cli_ingest_prints_summary(tmp_path: Path) -> None:
     assert again.stdout.splitlines()[1].split()[:2] == ["meta.mathoverflow.net", "unchanged"]
 
 
+def test_cli_staging_dir_holds_the_parts_only_while_parsing(tmp_path: Path) -> None:
+    staging = tmp_path / "scratch"
+    staging.mkdir()
+    result = CliRunner().invoke(ingest_command, [str(ARCHIVE), "--db", str(tmp_path / "s.duckdb"),
+                                                 "--staging-dir", str(staging)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1].split()[:3] == ["ai.stackexchange.com", "loaded", "1,735"]
+    assert list(staging.iterdir()) == []  # the run's temporary folder in it is gone
+    missing = CliRunner().invoke(ingest_command, [str(ARCHIVE), "--db", str(tmp_path / "m.duckdb"),
+                                                  "--staging-dir", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
 def test_ingest_help_ends_with_example() -> None:
     command = next(c for c in all_commands() if c.name == "ingest")
     assert "Example:" in command.help and "stackmine ingest data/sample" in command.help

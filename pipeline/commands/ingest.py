@@ -17,23 +17,28 @@ from pipeline.ingest import DUMP_TABLES, IngestReport, ingest
 @click.option("--force", is_flag=True, help="Reload sites even if the same dump is already loaded.")
 @click.option("--site", help="Site of SEDE CSV exports (default: the CSV's folder name).")
 @click.option("--workers", type=click.IntRange(min=1), help="Parser threads (default: all cores).")
+@click.option("--staging-dir", type=click.Path(exists=True, file_okay=False, writable=True, path_type=Path),
+              help="Where parsed rows wait before the load, about 0.75x the XML size "
+                   "(default: the system temp folder).")
 @wait_option
 def ingest_command(sources: tuple[Path, ...], db_path: Path, force: bool, site: str | None,
-                   workers: int | None, wait_seconds: float) -> None:
+                   workers: int | None, staging_dir: Path | None, wait_seconds: float) -> None:
     """Load Stack Exchange dumps from SOURCES into the database, one site snapshot at a time.
 
     A SOURCE is a site folder of XML files, a .7z dump archive (site.7z or site-Posts.7z, streamed,
-    never extracted), a folder of many of these, or a Data Explorer CSV export of Posts. Each site
-    is replaced in one transaction; loading the same dump again does nothing unless --force.
+    never extracted), a folder of many of these, or a Data Explorer CSV export of Posts. Everything
+    is parsed first, then the whole run is loaded in one transaction (a bad file anywhere changes
+    nothing); loading the same dump again does nothing unless --force.
 
     \b
     Example:
       stackmine ingest data/sample
-      stackmine ingest data/raw/2024-04/ --db data/stackmine.duckdb --workers 2
+      stackmine ingest data/raw/2024-04/ --db data/stackmine.duckdb --workers 2 --staging-dir /scratch
     """
     con = connect(db_path, wait_seconds=wait_seconds)
     try:
-        report = ingest(con, list(sources), force=force, progress=True, workers=workers, site=site)
+        report = ingest(con, list(sources), force=force, progress=True, workers=workers, site=site,
+                        staging_dir=staging_dir)
     finally:
         con.close()
     click.echo(summary(report))
