@@ -17,7 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from pipeline.db import read_sql, replace_scope
-from pipeline.decide import Labels, decide, with_model
+from pipeline.decide import Labels, decide, layer_applies, with_model
 from pipeline.learned import LearnedModel
 from pipeline.lexicon import Rules, Scanner, load_rules
 
@@ -63,7 +63,7 @@ class Classifier:
             found = self.scanner.scan_many(clean, lambda title, present: words.append((title, present)))
             by_rules = [decide(hits, self.rules) for hits in found]
             predictions = self.model.predict_questions(found, words, [question[4] for question in clean],
-                                                       [bool(labels.evidence["ml"]) for labels in by_rules])
+                                                       [layer_applies(labels) for labels in by_rules])
             return [with_model(labels, prediction, hits, self.rules)
                     for labels, prediction, hits in zip(by_rules, predictions, found)]
 

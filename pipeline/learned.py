@@ -74,10 +74,11 @@ def question_features(hits: list[Hit], title_tokens: Iterable[str], lexicon_word
 
 
 def applies_to(features_or_hits: dict[str, float] | list[Hit]) -> bool:
-    """Whether the layer decides a question: only when the rules found at least one ML term.
+    """Whether the layer can decide a question: only when the rules found at least one ML term.
 
     Without any ML term the answer is no, as the rules say; 173 of the 300 dev questions have
     none (3 of them gold ml=yes), 61% of the SEDE sample: skipping them keeps classify's speed.
+    The whole gate (also: the rules not already sure) is `pipeline.decide.layer_applies`.
     """
     if isinstance(features_or_hits, dict):
         return "ml|ml" in features_or_hits

@@ -46,6 +46,13 @@ def dump(gold_path: Path, out: Path) -> None:
             title, body = title_text(post["Title"]), parse_body(post["Body"])
             hits = classifier.scanner.scan(title, body.prose, list(body.inline_code), body.code, tags)
             labels = classifier.label(title, body.prose, list(body.inline_code), body.code, tags)
+            # the rules' ml score as decide_ml sums it (the frozen file has no tag weights: tags
+            # then weigh like any place, strong 2 / weak 1, which is what the frozen decide_ml did)
+            spec, score = classifier.rules.raw["ml"], {}
+            for h in (h for h in hits if h.family == "ml"):
+                weight = {"strong": 2, "weak": 1}[h.strength] if h.place != "tags" else (
+                    spec.get("weak_tag_weight", 1) if h.strength == "weak" else spec.get("strong_tag_weight", 2))
+                score[h.term.lower()] = max(score.get(h.term.lower(), 0), weight)
             stage_hits = [h for h in hits if h.family == "stages"]
             try:  # the rules' stage even where their ml says no (the layer may say yes)
                 ranked = decide_stage(stage_hits, classifier.rules, [h for h in hits if h.family == "shape"])
@@ -56,7 +63,7 @@ def dump(gold_path: Path, out: Path) -> None:
                                    "present": sorted(classifier.scanner.lexicon_words.intersection(
                                        TOKEN_RE.findall(f"{title}\n{body.prose}\n{' ; '.join(body.inline_code)}".lower()))),
                                    "tags": tags, "rule_ml": labels.ml, "rule_stage": labels.stage,
-                                   "rule_stage_any": ranked[0]}) + "\n")
+                                   "rule_stage_any": ranked[0], "rule_ml_score": sum(score.values())}) + "\n")
 
 
 def estimate(gold_path: Path, dumped: Path) -> dict:
@@ -65,6 +72,7 @@ def estimate(gold_path: Path, dumped: Path) -> dict:
     from sklearn.model_selection import StratifiedKFold
 
     from pipeline.evaluate import read_gold
+    from pipeline.decide import CONFIDENT_ML_SCORE
     from pipeline.learned import LearnedModel, applies_to, question_features
     from pipeline.learned_fit import COMMON_STAGES, Example, fit
     from pipeline.lexicon import Hit
@@ -76,7 +84,7 @@ def estimate(gold_path: Path, dumped: Path) -> dict:
         g = gold[(r["site"], r["post_id"])]
         features = question_features([Hit(*h) for h in r["hits"]], r["title"], r["present"], r["tags"])
         examples.append(Example(g.site, g.post_id, features, g.ml, g.stage if g.ml else "none"))
-        rules.append((r["rule_ml"], r["rule_stage"], r["rule_stage_any"]))
+        rules.append((r["rule_ml"], r["rule_stage"], r["rule_stage_any"], r["rule_ml_score"]))
     even = [i for i, e in enumerate(examples) if e.post_id % 2 == 0]
     odd = np.array([i for i, e in enumerate(examples) if e.post_id % 2 == 1])
     strata = [examples[i].stage if examples[i].stage in COMMON_STAGES + ("none",) else "rare" for i in odd]
@@ -85,10 +93,12 @@ def estimate(gold_path: Path, dumped: Path) -> dict:
         predicted = {}
         for train, test in StratifiedKFold(5, shuffle=True, random_state=seed).split(odd, strata):
             model = LearnedModel(fit([examples[i] for i in even + odd[train].tolist()], "held-out", {}))
-            chosen = [i for i in odd[test] if applies_to(examples[i].features)]
+            # the shipped gate (pipeline.decide.layer_applies): an ML term, and the rules not sure
+            chosen = [i for i in odd[test] if applies_to(examples[i].features) and rules[i][3] < CONFIDENT_ML_SCORE]
             for i, p in zip(chosen, model.predict_features([examples[i].features for i in chosen])):
                 predicted[i] = (p.ml, "none")
-        runs.append([predicted.get(i, (False, "none")) for i in odd])
+        runs.append([predicted.get(i, (rules[i][0] if rules[i][3] >= CONFIDENT_ML_SCORE else False, "none"))
+                     for i in odd])
     with_rule_stage = [[(ml, rules[i][2] if ml else "none") for i, (ml, _st) in zip(odd, run)] for run in runs]
     return {"odd": [examples[i] for i in odd], "runs_rule_stage": with_rule_stage, "rules": [rules[i][:2] for i in odd]}
 

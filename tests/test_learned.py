@@ -13,7 +13,7 @@ import pytest
 
 from conftest import GOLD_DEV, REPO
 from pipeline.classify import LEARNED_VERSION, Classifier
-from pipeline.decide import decide, with_model
+from pipeline.decide import CONFIDENT_ML_SCORE, decide, layer_applies, with_model
 from pipeline.learned import MODEL_FILE, LearnedModel, Prediction, applies_to, question_features
 from pipeline.learned_fit import C, MIN_DF, SOLVER
 from pipeline.text import parse_body, title_text
@@ -69,15 +69,17 @@ def test_fast_path_equals_the_feature_definition(questions: list[tuple], rules_o
     assert reversed_hits == fast  # no dependence on the order hits and words arrive in
 
 
-def test_layer_applies_only_when_the_rules_found_an_ml_term(questions: list[tuple], rules_only: Classifier) -> None:
+def test_layer_applies_only_where_the_rules_found_an_ml_term_and_are_not_sure(questions: list[tuple], rules_only: Classifier) -> None:
     shipped = Classifier()
     found = rules_only.scanner.scan_many(questions)
     with_layer, alone = shipped.label_many(questions), rules_only.label_many(questions)
-    gated = [applies_to(h) for h in found]
-    assert sum(gated) == 159
+    assert sum(applies_to(h) for h in found) == 159  # an ML term found
+    gated = [layer_applies(labels) for labels in alone]  # ... and the rules not already sure
+    assert sum(gated) == 64
     for hits, yes, mine, theirs in zip(found, gated, with_layer, alone):
         if not yes:
             assert mine == theirs  # same labels, same evidence: the layer did not run
+            assert not theirs.evidence["ml"] or theirs.ml_score >= CONFIDENT_ML_SCORE
         else:
             assert mine.evidence["model"]["rules_ml"] == theirs.ml
             assert mine.ml == (mine.evidence["model"]["p_ml"] >= 0.5)
