@@ -100,6 +100,16 @@ def ingest(con: duckdb.DuckDBPyConnection, sources: list[Path], force: bool = Fa
             report.sites.append(SiteReport(name, loaded, "unchanged"))
         else:
             todo[name] = files
+    if todo:
+        _stage_and_load(con, todo, report, force, progress, workers, staging_dir, source_hashes)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _stage_and_load(con: duckdb.DuckDBPyConnection, todo: dict[str, list[DumpFile]], report: IngestReport,
+                    force: bool, progress: bool, workers: int | None, staging_dir: Path | None,
+                    source_hashes: dict[Path, str]) -> None:
+    """Parse every file of `todo` into staged parts, then load them all in one transaction."""
     specs = table_specs(con)
     with _gc_paused(), tempfile.TemporaryDirectory(prefix="stackmine-ingest-", dir=staging_dir) as tmp:
         staged = _stage(todo, specs, Path(tmp), progress, workers, source_hashes)
@@ -114,8 +124,6 @@ def ingest(con: duckdb.DuckDBPyConnection, sources: list[Path], force: bool = Fa
                     continue
                 report.sites.append(load_site(con, name, results, source_hashes))
         log.info("loaded and committed %d site(s) in %.1f s", len(staged), time.monotonic() - loading)
-    report.seconds = time.monotonic() - started
-    return report
 
 
 def table_specs(con: duckdb.DuckDBPyConnection) -> dict[str, TableSpec]:
