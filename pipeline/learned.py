@@ -132,11 +132,11 @@ class LearnedModel:
         """(site, post_id) of every question the coefficients were fitted on."""
         return {(site, int(post_id)) for site, post_id in self.training["ids"]}
 
-    def predict_questions(self, found: list[list[Hit]], words: list[tuple[list[str], set[str]]],
+    def predict_questions(self, found: list[list[Hit]], words: list[tuple[list[str], set[str]] | None],
                           tags: list[list[str]], applies: list[bool]) -> list[Prediction | None]:
         """Labels of a batch of questions from their rule hits, (title tokens, lexicon words
-        present) as the scanner's `word_sink` gives them, and tags; None for the questions where
-        `applies` is false (see `applies_to`).
+        present) as `Scanner.layer_words` gives them (None is fine where the layer does not
+        apply) and tags; None for the questions where `applies` is false.
 
         The model is linear, so a question's score is the sum of the weights of its features:
         each word, tag and matched term once (sets), and each distinct hit's count features, whose

@@ -38,8 +38,8 @@ class Example:
 
 def featurize(scanner: Scanner, questions: list[tuple]) -> list[dict[str, float]]:
     """Features of parsed questions (title, prose, inline_code, code, tags), as classify sees them."""
-    words: list[tuple[list[str], set[str]]] = []
-    found = scanner.scan_many(questions, lambda title, present: words.append((title, present)))
+    found = scanner.scan_many(questions)
+    words = [scanner.layer_words(*q[:3]) for q in questions]
     return [question_features(hits, title, present, list(q[4])) for hits, (title, present), q in zip(found, words, questions)]
 
 

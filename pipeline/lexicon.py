@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from itertools import chain, groupby
@@ -214,15 +214,11 @@ class Scanner:
         """All hits of one question; a term found twice in the same place is reported once."""
         return self.scan_many([(title, prose, inline_code, code, tag_list)])[0]
 
-    def scan_many(self, questions: Sequence[Question],
-                  word_sink: Callable[[list[str], set[str]], None] | None = None) -> list[list[Hit]]:
+    def scan_many(self, questions: Sequence[Question]) -> list[list[Hit]]:
         """The hits of each question, as `scan` gives them, for many questions at once.
 
         The word tokens of up to DOC_QUESTIONS questions go into one spaCy Doc and one matcher
         call: building a Doc has a fixed cost of about as much as matching a whole question.
-        `word_sink`, when given, is called for each question, in order, with its title tokens and
-        the set of lexicon words in its title, prose and inline code: the trained layer
-        (pipeline/learned.py) uses them, and finding them again would cost 5-10% of the time.
         """
         found: list[set[Hit]] = []
         for title, prose, inline_code, code, tag_list in questions:
@@ -237,11 +233,10 @@ class Scanner:
                 hits.add(Hit("shape", "no-code", "weak", "shape", "no code"))
             found.append(hits)
         for first in range(0, len(questions), DOC_QUESTIONS):
-            self._scan_words(found, questions, range(first, min(first + DOC_QUESTIONS, len(questions))), word_sink)
+            self._scan_words(found, questions, range(first, min(first + DOC_QUESTIONS, len(questions))))
         return [list(hits) for hits in found]
 
-    def _scan_words(self, found: list[set[Hit]], questions: Sequence[Question], chunk: range,
-                    word_sink: Callable[[list[str], set[str]], None] | None = None) -> None:
+    def _scan_words(self, found: list[set[Hit]], questions: Sequence[Question], chunk: range) -> None:
         """Phrase hits of the questions in `chunk`, matched in one Doc of their word tokens.
 
         Each question's tokens end with a gap token, so no phrase spans two questions and a
@@ -253,7 +248,7 @@ class Scanner:
         owners: list[int] = []
         for i in chunk:
             title, prose, inline_code = questions[i][:3]
-            kept = self._words(title, prose, inline_code, word_sink)
+            kept = self._words(title, prose, inline_code)
             if kept:
                 offsets.append(len(words))
                 owners.append(i)
@@ -273,22 +268,22 @@ class Scanner:
             found[owners[bisect_right(offsets, start) - 1]].add(
                 Hit(key.family, key.label, key.strength, places[start], term))
 
-    def _words(self, title: str, prose: str, inline_code: list[str],
-               word_sink: Callable[[list[str], set[str]], None] | None = None) -> tuple[list[str], list[str]] | None:
+    def layer_words(self, title: str, prose: str, inline_code: list[str]) -> tuple[list[str], set[str]]:
+        """A question's title tokens, and the lexicon words in its title, prose and inline code
+        (the set `_words` builds): the words the trained ml layer (pipeline/learned.py) reads.
+        Found again for the few questions the layer decides, not kept for all during the scan."""
+        fields = [TOKEN_RE.findall(text.lower()) for text in (title, prose, " ; ".join(inline_code))]
+        return fields[0], self.lexicon_words.intersection(chain.from_iterable(fields))
+
+    def _words(self, title: str, prose: str, inline_code: list[str]) -> tuple[list[str], list[str]] | None:
         """The tokens the matchers see for one question, and the place of each; None when no
         phrase has all its words in the question (nothing can match)."""
         fields = [(place, TOKEN_RE.findall(text.lower()))
                   for place, text in (("title", title), ("prose", prose), ("inline", " ; ".join(inline_code)))]
-        present: set[str] | None = None
-        if word_sink is not None:
-            present = self.lexicon_words.intersection(chain.from_iterable(t for _p, t in fields))
-            word_sink(fields[0][1], present)
         if self.always_kept is None:
             keep: frozenset[str] | set[str] = self.lexicon_words
         else:
-            if present is None:
-                present = self.lexicon_words.intersection(chain.from_iterable(t for _p, t in fields))
-            keep = self._relevant(present)
+            keep = self._relevant(self.lexicon_words.intersection(chain.from_iterable(t for _p, t in fields)))
             if not keep:
                 return None
             keep |= self.always_kept
