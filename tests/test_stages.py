@@ -73,19 +73,19 @@ def test_coverage_exact_on_sample(staged_db: Path) -> None:
         per_group = con.execute("SELECT count(*) FROM stage_coverage GROUP BY site, scope, grp").fetchall()
     finally:
         con.close()
-    assert (run.n_notebook, run.n_baseline) == (61, total_base)
+    assert (run.n_notebook, run.n_baseline) == (64, total_base)
     assert sorted(r[0] for r in rows) == sorted(STAGES)  # all 15, zeros included
     assert {n for (n,) in per_group} == {15}
     by_stage = {r[0]: r for r in rows}
     for stage in STAGES:
         _, n_nb, t_nb, share, n_base, t_base, diff, low, high, verdict, _, _ = by_stage[stage]
-        assert (n_nb, t_nb, n_base, t_base) == (expected.get(stage, 0), 61, base.get(stage, 0), total_base)
-        assert share == n_nb / 61
-        assert (diff, low, high) == newcombe(n_nb, 61, n_base, total_base)
+        assert (n_nb, t_nb, n_base, t_base) == (expected.get(stage, 0), 64, base.get(stage, 0), total_base)
+        assert share == n_nb / 64
+        assert (diff, low, high) == newcombe(n_nb, 64, n_base, total_base)
     training = by_stage["model-training"]
-    assert training[1:3] == (expected["model-training"], 61)
+    assert training[1:3] == (expected["model-training"], 64)
     assert by_stage["monitoring"][9] == "skipped"
-    assert sum(r[11] for r in rows) == 61  # k-means leaves no outliers: every question is in a mapped topic
+    assert sum(r[11] for r in rows) == 64  # k-means leaves no outliers: every question is in a mapped topic
     assert ("*", "platform", "jupyter") in groups and ("stackoverflow.com", "year", "2022") in groups
     assert ("ai.stackexchange.com", "all", "all") in groups
 
@@ -140,7 +140,7 @@ def test_cli_topics_then_stages_prints_all_stages(staged_db: Path) -> None:
     runner = CliRunner()
     topics = runner.invoke(cli, ["topics", "--db", str(staged_db)])
     assert topics.exit_code == 0, topics.output
-    assert "61 questions, 6 topics (unchanged, skipped)" in topics.output
+    assert "64 questions, 6 topics (unchanged, skipped)" in topics.output
     table = runner.invoke(cli, ["stages", "--db", str(staged_db)])
     assert table.exit_code == 0, table.output
     lines = [line.split()[0] for line in table.stdout.splitlines()[1:]]
@@ -149,7 +149,7 @@ def test_cli_topics_then_stages_prints_all_stages(staged_db: Path) -> None:
     assert "skipped" in verdicts and verdicts <= {"discussed", "under-discussed", "skipped"}
     as_json = json.loads(runner.invoke(cli, ["stages", "--db", str(staged_db), "--format", "json"]).stdout)
     assert [r["stage"] for r in as_json] == list(STAGES)
-    assert sum(r["n_notebook"] for r in as_json) == 61
+    assert sum(r["n_notebook"] for r in as_json) == 64
     csv_out = runner.invoke(cli, ["stages", "--db", str(staged_db), "--by", "platform", "--format", "csv"]).stdout
     header, *body = csv_out.splitlines()
     assert header.startswith("platform,stage,n_notebook")
