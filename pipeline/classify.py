@@ -19,7 +19,7 @@ import pyarrow as pa
 from pipeline.db import read_sql, replace_scope
 from pipeline.decide import Labels, decide, layer_applies, with_model
 from pipeline.learned import LearnedModel
-from pipeline.lexicon import Rules, Scanner, load_rules
+from pipeline.lexicon import Rules, Scanner, load_rules, tokens
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +59,14 @@ class Classifier:
         with _cyclic_gc_paused():
             if self.model is None:
                 return [decide(hits, self.rules) for hits in self.scanner.scan_many(clean)]
-            found = self.scanner.scan_many(clean)
+            present: list[set[str]] = []
+            found = self.scanner.scan_many(clean, present)
             by_rules = [decide(hits, self.rules) for hits in found]
             applies = [layer_applies(labels) for labels in by_rules]
-            # The layer's words, for the few questions it decides (16% of the SEDE sample): found
-            # again rather than kept for every question during the scan (that cost twice as much).
-            words = [self.scanner.layer_words(*question[:3]) if yes else None for question, yes in zip(clean, applies)]
+            # The layer's words, for the few questions it decides (16% of the SEDE sample): the
+            # title's tokens found again, the lexicon words as the scan found them.
+            words = [(tokens(question[0]), seen) if yes else None
+                     for question, seen, yes in zip(clean, present, applies)]
             predictions = self.model.predict_questions(found, words, [question[4] for question in clean], applies)
             return [with_model(labels, prediction, hits, self.rules)
                     for labels, prediction, hits in zip(by_rules, predictions, found)]

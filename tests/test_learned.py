@@ -57,8 +57,10 @@ def test_model_file_is_small_and_says_what_trained_it() -> None:
 def test_fast_path_equals_the_feature_definition(questions: list[tuple], rules_only: Classifier) -> None:
     """predict_questions (set lookups, cached hit columns) gives what the named features give."""
     model = LearnedModel.load()
-    found = rules_only.scanner.scan_many(questions)
+    present: list[set[str]] = []
+    found = rules_only.scanner.scan_many(questions, present)
     words = [rules_only.scanner.layer_words(*q[:3]) for q in questions]
+    assert [seen for _title, seen in words] == present  # what classify takes from the scan
     fast = model.predict_questions(found, words, [q[4] for q in questions], [True] * len(questions))
     slow = model.predict_features([question_features(hits, title, present, q[4])
                                    for hits, (title, present), q in zip(found, words, questions)])
