@@ -42,8 +42,8 @@ def honesty(gold: list, gold_path: Path, model: LearnedModel | None) -> Honesty:
         return Honesty(False, frozenset(), f"none of these questions trained the {model.version} layer")
     if gold_sha256(gold_path) == model.training.get("gold_sha256"):
         return Honesty(True, frozenset(), (
-            f"the {model.version} layer was trained on this file: its ml labels (and so which questions get a stage) for these {len(overlap)} questions "
-            f"are out-of-fold ({model.training['n']} training questions, 5 fixed folds, refitted in this run), "
+            f"the {model.version} layer was trained on this file: its ml labels (and so which questions get "
+            f"a stage) for these {len(overlap)} questions are out-of-fold ({model.training['n']} training questions, 5 fixed folds, refitted in this run), "
             "not the stored ones"))
     return Honesty(False, overlap, (
         f"{len(overlap)} of these questions trained the {model.version} layer: left out of every score below"))

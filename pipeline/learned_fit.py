@@ -40,7 +40,8 @@ def featurize(scanner: Scanner, questions: list[tuple]) -> list[dict[str, float]
     """Features of parsed questions (title, prose, inline_code, code, tags), as classify sees them."""
     found = scanner.scan_many(questions)
     words = [scanner.layer_words(*q[:3]) for q in questions]
-    return [question_features(hits, title, present, list(q[4])) for hits, (title, present), q in zip(found, words, questions)]
+    return [question_features(hits, title, present, list(q[4]))
+            for hits, (title, present), q in zip(found, words, questions)]
 
 
 def fit(examples: list[Example], version: str, training: dict) -> dict:

@@ -71,7 +71,8 @@ def test_fast_path_equals_the_feature_definition(questions: list[tuple], rules_o
     assert reversed_hits == fast  # no dependence on the order hits and words arrive in
 
 
-def test_layer_applies_only_where_the_rules_found_an_ml_term_and_are_not_sure(questions: list[tuple], rules_only: Classifier) -> None:
+def test_layer_applies_only_where_the_rules_found_an_ml_term_and_are_not_sure(questions: list[tuple],
+                                                                             rules_only: Classifier) -> None:
     shipped = Classifier()
     found = rules_only.scanner.scan_many(questions)
     with_layer, alone = shipped.label_many(questions), rules_only.label_many(questions)
