@@ -14,14 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from pipeline.baselines import Guess, KeywordAnywhere, TagsOnly, load_baselines
 from pipeline.classify import Classifier
-from pipeline.db import read_sql
 from pipeline.decide import PLATFORMS, decide, with_model
 from pipeline.errors import StackmineError
-from pipeline.evaluate_learned import honesty, out_of_fold_labels
+from pipeline.evaluate_learned import gold_text_rows, honesty, out_of_fold_labels
 from pipeline.learned import LearnedModel
 
 STAGES = (
@@ -90,12 +88,7 @@ def collect(con: duckdb.DuckDBPyConnection, gold: list[GoldRow], gold_path: Path
 
     `gold` must already exclude questions `honesty` says to drop (see `honest_gold`).
     """
-    keys = pa.table({"site": [g.site for g in gold], "post_id": [g.post_id for g in gold]})
-    con.register("gold_keys", keys)
-    try:
-        found = {(r[0], r[1]): r for r in con.execute(read_sql("question_text_gold.sql")).fetchall()}
-    finally:
-        con.unregister("gold_keys")
+    found = gold_text_rows(con, gold)
     classifier = Classifier()
     _check_found(found, gold, gold_path, classifier.version)
     rules_only = Classifier(rules=classifier.rules, learned=False)

@@ -55,14 +55,19 @@ def gold_examples(con: duckdb.DuckDBPyConnection, gold: list, scanner: Scanner) 
             for g, features in zip(gold, featurize(scanner, gold_questions(con, gold)))]
 
 
-def gold_questions(con: duckdb.DuckDBPyConnection, gold: list) -> list[tuple]:
-    """Parsed text (title, prose, inline_code, code, tags) of gold questions, in gold order."""
+def gold_text_rows(con: duckdb.DuckDBPyConnection, gold: list) -> dict[tuple[str, int], tuple]:
+    """The `question_text_gold.sql` row of every gold question, by (site, post_id)."""
     keys = pa.table({"site": [g.site for g in gold], "post_id": [g.post_id for g in gold]})
     con.register("gold_keys", keys)
     try:
-        found = {(r[0], r[1]): r for r in con.execute(read_sql("question_text_gold.sql")).fetchall()}
+        return {(r[0], r[1]): r for r in con.execute(read_sql("question_text_gold.sql")).fetchall()}
     finally:
         con.unregister("gold_keys")
+
+
+def gold_questions(con: duckdb.DuckDBPyConnection, gold: list) -> list[tuple]:
+    """Parsed text (title, prose, inline_code, code, tags) of gold questions, in gold order."""
+    found = gold_text_rows(con, gold)
     missing = [g for g in gold if found[(g.site, g.post_id)][2] is None]
     if missing:
         from pipeline.evaluate import GoldFileError

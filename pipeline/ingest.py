@@ -12,7 +12,6 @@ checksums is a no-op unless `force`.
 from __future__ import annotations
 
 import functools
-import gc
 import hashlib
 import logging
 import os
@@ -35,6 +34,7 @@ from pipeline import PIPELINE_VERSION
 from pipeline.columns import FILE_TABLES, TableSpec, table_spec
 from pipeline.db import read_sql, transaction
 from pipeline.dumpfiles import KIND_7Z, KIND_CSV, DumpFile, archive_members, discover, open_plain, sha256_file
+from pipeline.gcpause import cyclic_gc_paused
 from pipeline.parsing import FileResult, make_pool, stage_csv, stage_xml, staged_parts
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ def _stage_and_load(con: duckdb.DuckDBPyConnection, todo: dict[str, list[DumpFil
                     source_hashes: dict[Path, str]) -> None:
     """Parse every file of `todo` into staged parts, then load them all in one transaction."""
     specs = table_specs(con)
-    with _gc_paused(), tempfile.TemporaryDirectory(prefix="stackmine-ingest-", dir=staging_dir) as tmp:
+    with cyclic_gc_paused(), tempfile.TemporaryDirectory(prefix="stackmine-ingest-", dir=staging_dir) as tmp:
         staged = _stage(todo, specs, Path(tmp), progress, workers, source_hashes)
         loading = time.monotonic()
         with _settings(con, LOAD_SETTINGS), transaction(con):
@@ -235,20 +235,6 @@ def load_site(con: duckdb.DuckDBPyConnection, site: str, results: list[FileResul
     rows = {t: con.execute(_sql("table_rows", t), params).fetchall()[0][0] for t in DUMP_TABLES}
     log.info("%s: loaded %d posts in %.1f s", site, rows["posts"], time.monotonic() - started)
     return SiteReport(site, snapshot, "loaded", rows, sum(r.size_bytes for r in results))
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Python's cycle collector off while loading: every chunk makes thousands of short-lived
-    Arrow and NumPy wrappers (no cycles), whose allocations kept triggering collections that found
-    nothing, about 4% of ingest's CPU in a profile."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @contextmanager

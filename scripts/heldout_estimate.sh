@@ -13,15 +13,11 @@
 #
 # Usage: bash scripts/heldout_estimate.sh
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
-py="$repo/.venv/bin/python"
-work=$(mktemp -d)
-trap 'git -C "$repo" worktree remove --force "$work/tree" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-git -C "$repo" worktree add -q --detach "$work/tree" 277ab05234777467056d7b6c1cb073999880db6d
+source "$(dirname "$0")/frozen_rules_tree.sh"
 cd "$work/tree"
-git checkout -q b62cdfd -- pipeline/rules/platforms.v1.yaml pipeline/rules/ml.v1.yaml pipeline/rules/stages.v1.yaml pipeline/decide.py
-# The recorder of today (its set names), over the frozen classifier.
-cp "$repo/pipeline/evaluation_record.py" pipeline/evaluation_record.py
+# The recorder with today's set names, over the frozen classifier: as of 4b9c40d, the last version
+# that imports only what the frozen tree has (later ones also need the trained layer's evaluation).
+git -C "$repo" show 4b9c40d:pipeline/evaluation_record.py > pipeline/evaluation_record.py
 run() { PYTHONPATH="$work/tree" "$py" -c "import sys; sys.argv=['stackmine']+sys.argv[1:]; from pipeline.cli import main; main()" "$@"; }
 run ingest data/sample --db "$work/db.duckdb" >/dev/null 2>&1
 run text --db "$work/db.duckdb" >/dev/null

@@ -7,13 +7,7 @@
 # five seeds, and adds the seed-0 rows to pipeline/evaluations/classifier_metrics.csv.
 # Needs ../shared (the gold set) and the repo's history. Usage: bash scripts/heldout_learned.sh
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
-py="$repo/.venv/bin/python"
-work=$(mktemp -d)
-trap 'git -C "$repo" worktree remove --force "$work/tree" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-git -C "$repo" worktree add -q --detach "$work/tree" 277ab05234777467056d7b6c1cb073999880db6d
-(cd "$work/tree" && git checkout -q b62cdfd -- pipeline/rules/platforms.v1.yaml pipeline/rules/ml.v1.yaml \
-  pipeline/rules/stages.v1.yaml pipeline/decide.py)
+source "$(dirname "$0")/frozen_rules_tree.sh"
 PYTHONPATH="$work/tree" "$py" "$repo/scripts/heldout_learned.py" --dump "$work/hits.jsonl"
 PYTHONPATH="$repo" "$py" "$repo/scripts/heldout_learned.py" --dumped "$work/hits.jsonl" \
   --record "$repo/pipeline/evaluations/classifier_metrics.csv"
