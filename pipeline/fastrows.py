@@ -20,6 +20,7 @@ about 1.1 CPU-s, lxml alone (building nothing) 3.6 s, lxml with the columns buil
 
 from __future__ import annotations
 
+import functools
 import mmap
 import threading
 import time
@@ -265,6 +266,7 @@ def scan(data, names, name_starts, out, fill, offsets, present):
     return True, row
 
 
+@functools.cache  # once per table, not once per chunk
 def _name_table(spec: TableSpec) -> tuple[np.ndarray, np.ndarray]:
     encoded = [name.encode("ascii") for name in spec.attributes]
     starts = np.zeros(len(encoded) + 1, np.int64)

@@ -53,6 +53,10 @@ class FileResult:
             self.parts.append(part)
 
 
+def _part_path(out_dir: Path, dump_file: DumpFile, index: int) -> Path:
+    return out_dir / f"{dump_file.site}.{dump_file.file}.{index:06d}.arrow"
+
+
 def write_part(table: pa.Table, path: Path) -> tuple[int, datetime | None, str | None]:
     """Stage `table` as an Arrow IPC file; (rows, newest date, path), no file for no rows."""
     if table.num_rows == 0:
@@ -91,7 +95,7 @@ class InlinePool(Executor):
 
 
 def make_pool(workers: int) -> Executor:
-    """Parser pool: threads, since the tokenizer, Arrow and Parquet all run without the GIL."""
+    """Parser pool: threads, since the tokenizer, Arrow compute and IPC writes run without the GIL."""
     if workers <= 1:
         return InlinePool()
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stackmine-parse")
@@ -122,8 +126,7 @@ def stage_xml(stream: BinaryIO, dump_file: DumpFile, spec: TableSpec, pool: Exec
     pending: deque[Future] = deque()
     try:
         for index, chunk in enumerate(chunks(stream, dump_file.file, meter)):
-            out = out_dir / f"{dump_file.site}.{dump_file.file}.{index:06d}.arrow"
-            pending.append(pool.submit(stage_chunk, chunk, spec, out))
+            pending.append(pool.submit(stage_chunk, chunk, spec, _part_path(out_dir, dump_file, index)))
             while len(pending) > in_flight:
                 result.add(*pending.popleft().result())
         while pending:
@@ -169,7 +172,7 @@ def stage_csv(handle: BinaryIO, dump_file: DumpFile, spec: TableSpec, out_dir: P
         for index, batch in enumerate(reader):
             strings = {n: batch.column(n) for n in batch.schema.names if n in wanted}
             table = to_table(spec, strings)
-            result.add(*write_part(table, out_dir / f"{dump_file.site}.{dump_file.file}.{index:06d}.arrow"))
+            result.add(*write_part(table, _part_path(out_dir, dump_file, index)))
             row += table.num_rows
     except BadValue as exc:
         raise DumpError(dump_file.label, None, f"data row {row + exc.index + 1}: {exc}",

@@ -22,9 +22,9 @@ SELECT file, source_sha256, pipeline_version FROM dumps WHERE site = $site ORDER
 DELETE FROM {table} WHERE site = $site;
 
 -- name: load_parts
--- The Arrow IPC parts staged by the parser threads, as a pyarrow dataset named `parts` (DuckDB
--- reads it from the caller's frame); columns match the table by name, missing ones (is_watermark,
--- is_bot) take their defaults.
+-- The Arrow IPC parts staged by the parser threads, as one record-batch stream named `parts`
+-- (DuckDB reads it from the caller's frame); columns match the table by name, missing ones
+-- (is_watermark, is_bot) take their defaults.
 INSERT INTO {table} BY NAME
 SELECT $site AS site, $dump_id AS dump_id, * FROM parts;
 
