@@ -49,7 +49,7 @@ def load_questions(path: Path, n: int) -> list[tuple[str, str, list[str]]]:
 
 
 def setup_baseline() -> object:
-    from pipeline.baselines import KeywordAnywhere, load_baselines
+    from pipeline.evaluate.baselines import KeywordAnywhere, load_baselines
 
     return KeywordAnywhere(load_baselines(), "model-training")
 
@@ -59,13 +59,13 @@ def run_baseline(keyword, questions: list) -> int:
 
 
 def setup_stackmine() -> object:
-    from pipeline.classify import Classifier
+    from pipeline.classify.classifier import Classifier
 
     return Classifier()
 
 
 def run_stackmine(classifier, questions: list) -> int:
-    from pipeline.text import parse_body, title_text
+    from pipeline.text.extract import parse_body, title_text
 
     notebook = 0
     for first in range(0, len(questions), BATCH):
@@ -78,9 +78,9 @@ def run_stackmine(classifier, questions: list) -> int:
 def run_end_to_end(questions: list) -> int:
     import pyarrow as pa
 
-    from pipeline.classify import classify
-    from pipeline.db import connect
-    from pipeline.text import extract
+    from pipeline.classify.classifier import classify
+    from pipeline.steps import connect
+    from pipeline.text.extract import extract
 
     with tempfile.TemporaryDirectory(prefix="stackmine-bench-") as tmp:
         con = connect(Path(tmp) / "bench.duckdb")

@@ -37,10 +37,10 @@ BASELINE_SQL = """COPY (SELECT l.*, t.title, t.tags, p.score, p.view_count, p.ow
 
 def build(db: Path, copies: int) -> int:
     """The scaled database; returns its number of questions."""
-    from pipeline.classify import classify
-    from pipeline.db import connect
-    from pipeline.ingest import ingest
-    from pipeline.text import extract
+    from pipeline.classify.classifier import classify
+    from pipeline.steps import connect
+    from pipeline.ingest.load import ingest
+    from pipeline.text.extract import extract
 
     con = connect(db)
     ingest(con, [SAMPLE])
@@ -60,8 +60,8 @@ def run_one(method: str, db: str, out: str) -> dict:
     """Child process: one method, timed, with its peak RSS."""
     import duckdb
 
-    from pipeline.export import ExportOptions, export
-    from pipeline.selection import Selection
+    from pipeline.publish.export import ExportOptions, export
+    from pipeline.core.selection import Selection
 
     everything = Selection(notebook=None, ml=None)
     con = duckdb.connect(db, read_only=True)

@@ -43,8 +43,8 @@ def main() -> None:
     from ingest import generate  # bench/ingest.py
 
     from flows.ingest import ingest_flow
-    from pipeline.db import connect
-    from pipeline.ingest import ingest
+    from pipeline.steps import connect
+    from pipeline.ingest.load import ingest
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("megabytes", nargs="?", type=int, default=100, help="size of each site's Posts.xml")

@@ -27,10 +27,10 @@ from ingest import REPO, generate, measure  # noqa: E402  (bench/ingest.py: gene
 STAGE = """
 import sys, duckdb, pyarrow.ipc as ipc, pyarrow.parquet as pq
 from pathlib import Path
-from pipeline.db import ensure_schema
-from pipeline.dumpfiles import discover
-from pipeline.ingest import _stage, table_specs
-con = duckdb.connect(); ensure_schema(con)
+from pipeline.steps import ensure_tables
+from pipeline.ingest.dumpfiles import discover
+from pipeline.ingest.load import _stage, table_specs
+con = duckdb.connect(); ensure_tables(con)
 files = list(discover([Path(sys.argv[1])]))
 staged = _stage({files[0].site: files}, table_specs(con), Path(sys.argv[2]), False, None, {files[0].source: ''})
 for part in staged[files[0].site][0].parts:
@@ -39,10 +39,10 @@ for part in staged[files[0].site][0].parts:
 
 LOAD = """
 import glob, sys, time, duckdb
-from pipeline.db import ensure_schema
-from pipeline.parsing import staged_parts
+from pipeline.steps import ensure_tables
+from pipeline.ingest.parsing import staged_parts
 source, threads, memory, parts_dir, db = sys.argv[1:6]
-con = duckdb.connect(db); ensure_schema(con)
+con = duckdb.connect(db); ensure_tables(con)
 con.execute(f"SET memory_limit = '{memory}'"); con.execute(f"SET threads = {threads}")
 started = time.perf_counter()
 con.execute("BEGIN")

@@ -76,13 +76,13 @@ def corpus(texts: list[str], n: int, seed: int = 42) -> list[str]:
 
 def run_one(model: str, n: int, shared: Path, n_topics: int | None) -> dict:
     """Fit one model on an n-document corpus in this process; return its figures."""
-    from pipeline.quality import diversity, make_vectorizer, npmi_coherence
+    from pipeline.topics.coherence import diversity, make_vectorizer, npmi_coherence
 
     docs = corpus(real_texts(shared), n)
     start = time.perf_counter()
     if model == "bertopic":
-        from pipeline.embeddings import Model2VecEmbedder
-        from pipeline.topics import TopicParams, fit_topics
+        from pipeline.topics.embeddings import Model2VecEmbedder
+        from pipeline.topics.fit import TopicParams, fit_topics
 
         embeddings = Model2VecEmbedder().embed(docs)
         embed_seconds = time.perf_counter() - start
@@ -95,7 +95,7 @@ def run_one(model: str, n: int, shared: Path, n_topics: int | None) -> dict:
     else:
         from sklearn.decomposition import LatentDirichletAllocation
 
-        from pipeline.quality import clean_text
+        from pipeline.topics.coherence import clean_text
 
         docs = [clean_text(d) for d in docs]
 

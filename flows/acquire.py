@@ -15,8 +15,8 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.ingest import ingest_flow
-from pipeline.acquire import fetch_site, load_checksums, raw_dir
-from pipeline.errors import DownloadError
+from pipeline.acquire.fetch import fetch_site, load_checksums, raw_dir
+from pipeline.core.errors import DownloadError
 
 
 def _transient(task, task_run, state) -> bool:

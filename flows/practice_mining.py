@@ -1,41 +1,34 @@
 """The main job: from dump sources to labelled, topic-modelled, stage-mapped research outputs.
 
-Reads: dump sources (default: the bundled data/sample), everything the stages below read.
-Writes: everything they write, into one database file; see each flow's docstring:
-  ingest   (flows/ingest.py)   → dumps, posts, post_tags, users, comments, tags, post_links, ...
-  classify (flows/classify.py) → question_text, question_labels
-  topics   (flows/topics.py)   → topic_models, topics, question_topics, topics_over_time
-  stages   (flows/stages.py)   → topic_stages, stage_coverage
-  publish  (flows/publish.py)  → data/exports/practice-mining/, data/report/ (next to the database)
+Reads: dump sources (default: the bundled data/sample), everything the steps read.
+Writes: everything they write, into one database file. The steps and their order are
+`pipeline.steps.CHAIN` (each declared in its package: what it reads and writes, its version):
+ingest → text → classify → topics → stages → export → report; export and report write
+data/exports/practice-mining/ and data/report/ next to the database.
 
-The run takes the database's write lock first and keeps it until the end, so a second run on the
-same file fails at once with `DatabaseBusy` (or queues behind it with `wait_seconds`) instead of
-interleaving writes. Each stage is skipped when its inputs are unchanged (flows/cache.py), so a
-second run over the same dumps only checksums the sources and checks the ledger.
+The run opens the database once and keeps that connection (and so its write lock) until the end:
+a second run on the same file fails at once with `DatabaseBusy` (or queues behind it with
+`wait_seconds`) instead of interleaving writes, and every step works on the same connection.
+Each step is skipped when its inputs are unchanged (pipeline/core/ledger.py), so a second run over
+the same dumps only checksums the sources and checks the ledger.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from pathlib import Path
 
+import duckdb
 from prefect import flow, get_run_logger
 
-from flows.classify import classify_flow
-from flows.ingest import ingest_flow
-from flows.publish import publish_flow
-from flows.stages import stages_flow
-from flows.topics import topics_flow
-from pipeline.db import DEFAULT_DB, connect
+from flows.ingest import ingest_into
+from flows.tasks import step_task
+from pipeline.core.db import DEFAULT_DB
+from pipeline.core.selection import Selection
+from pipeline.core.step import Scope, Step
+from pipeline.steps import CHAIN, all_sites, connect
 
-# The chain after ingest, in order: (name, step). Each step is a flow taking (db, force) that
-# reads only tables written by the steps before it. Add a stage by appending it here.
-CHAIN: list[tuple[str, Callable[..., object]]] = [
-    ("classify", classify_flow),  # text + classify, per site
-    ("topics", topics_flow),
-    ("stages", stages_flow),  # topic → stage mapping, coverage
-    ("publish", publish_flow),  # export + report
-]
-PROGRESS = {"classify", "topics"}  # steps long enough to show progress bars (on stderr)
+EXPORT_NAME = "practice-mining"
+PROGRESS = {"text", "classify", "topics"}  # steps long enough to show progress bars (on stderr)
 
 
 @flow(name="practice-mining")
@@ -49,14 +42,52 @@ def practice_mining(
     progress: bool = False,
 ) -> dict:
     """Run the whole chain on `sources` (default: data/sample) into `db`; returns each step's report."""
-    logger = get_run_logger()
-    lock = connect(db, wait_seconds=wait_seconds)  # held for the whole run: one writer at a time
+    con = connect(db, wait_seconds=wait_seconds)
     try:
-        report: dict = {"ingest": ingest_flow(sources=sources, db=db, force=force, dask_address=dask_address,
-                                              dask_workers=dask_workers, progress=progress)}
-        for name, step in CHAIN:
-            report[name] = step(db=db, force=force, **({"progress": progress} if name in PROGRESS else {}))
-        logger.info("practice-mining finished: %s", ", ".join(report))
+        report: dict = {"ingest": ingest_into(con, sources, force, dask_address, dask_workers, progress,
+                                              staging_root=Path(db).parent)}
+        run_chain(con, Path(db).resolve().parent, force, progress, report)
+        get_run_logger().info("practice-mining finished: %s", ", ".join(report))
         return report
     finally:
-        lock.close()
+        con.close()
+
+
+def run_chain(con: duckdb.DuckDBPyConnection, base: Path, force: bool, progress: bool, report: dict) -> None:
+    """The steps after ingest, in order; steps run per site go site by site (text, classify of
+    one site, then the next), so a site's labels are ready as soon as its text is."""
+    after = [step for step in CHAIN if step.per != "sources"]
+    per_site = [step for step in after if step.per == "site"]
+    report["sites"] = [_run(con, step, Scope.site(site), force, progress, base)
+                       for site in all_sites(con) for step in per_site]
+    for step in after:
+        if step.per != "site":
+            report[step.name] = _run(con, step, _scope(step, base), force, progress, base)
+
+
+def _scope(step: Step, base: Path) -> Scope:
+    """The study's scope of a chain step: its default selection, or its output folder."""
+    if step.per == "selection":
+        return Scope(Selection().describe())
+    folder = base / "exports" / EXPORT_NAME if step.name == "export" else base / "report"
+    return Scope(str(folder))
+
+
+def _run(con: duckdb.DuckDBPyConnection, step: Step, scope: Scope, force: bool, progress: bool, base: Path) -> dict:
+    """One step through the generic task, with the options the chain gives it."""
+    options: dict = {"progress": progress} if step.name in PROGRESS else {}
+    extra: tuple = ()
+    if step.per == "selection":
+        options["selection"] = Selection()
+        extra = (scope.name,)
+    if step.name == "topics":
+        options["refit"] = force
+    if step.name == "export":
+        from pipeline.publish.export import ExportOptions
+
+        options["options"] = ExportOptions(EXPORT_NAME)
+    result = step_task(con, step, scope, force, extra, **options)
+    if step.name == "topics" and result["result"] is not None:
+        result["scope"] = result["result"].topic_model_id
+    result.pop("result", None)
+    return result

@@ -28,10 +28,10 @@ SEEDS = range(5)
 
 def dump(gold_path: Path, out: Path) -> None:
     """Frozen rules' view of every gold question (only APIs the frozen tree has)."""
-    from pipeline.classify import Classifier
-    from pipeline.decide import decide_stage
-    from pipeline.lexicon import TOKEN_RE
-    from pipeline.text import parse_body, title_text
+    from pipeline.classify.classifier import Classifier
+    from pipeline.classify.decide import decide_stage
+    from pipeline.classify.lexicon import TOKEN_RE
+    from pipeline.text.extract import parse_body, title_text
 
     csv.field_size_limit(1 << 30)
     gold = list(csv.DictReader(open(gold_path, encoding="utf-8")))
@@ -71,11 +71,11 @@ def estimate(gold_path: Path, dumped: Path) -> dict:
     import numpy as np
     from sklearn.model_selection import StratifiedKFold
 
-    from pipeline.evaluate import read_gold
-    from pipeline.decide import CONFIDENT_ML_SCORE
-    from pipeline.learned import LearnedModel, applies_to, question_features
-    from pipeline.learned_fit import COMMON_STAGES, Example, fit
-    from pipeline.lexicon import Hit
+    from pipeline.evaluate.gold import read_gold
+    from pipeline.classify.decide import CONFIDENT_ML_SCORE
+    from pipeline.classify.learned import LearnedModel, applies_to, question_features
+    from pipeline.classify.learned_fit import COMMON_STAGES, Example, fit
+    from pipeline.classify.lexicon import Hit
 
     gold = {(g.site, g.post_id): g for g in read_gold(gold_path)}
     rows = [json.loads(line) for line in dumped.read_text(encoding="utf-8").splitlines()]
@@ -104,7 +104,7 @@ def estimate(gold_path: Path, dumped: Path) -> dict:
 
 
 def scores(examples, labels) -> dict:
-    from pipeline.scoring import prf
+    from pipeline.evaluate.scoring import prf
 
     s = prf([(e.ml, ml) for e, (ml, _st) in zip(examples, labels)])
     pairs = [(e.stage, st) for e, (_ml, st) in zip(examples, labels) if e.ml]
@@ -143,8 +143,8 @@ def main() -> None:
 
 def record(target: Path, s: dict) -> None:
     """Seed-0 rows of the layer's estimate under the current classifier version (rows kept otherwise)."""
-    from pipeline.classify import CLASSIFIER_VERSION
-    from pipeline.evaluation_record import COLUMNS, HELDOUT_LEARNED, _row, to_csv
+    from pipeline.classify.classifier import CLASSIFIER_VERSION
+    from pipeline.evaluate.record import COLUMNS, HELDOUT_LEARNED, _row, to_csv
 
     rows = [_row(CLASSIFIER_VERSION, HELDOUT_LEARNED, "ml", s["ml"].precision, s["ml"].recall, s["ml"].f1,
                  s["ml"].tp + s["ml"].fn),

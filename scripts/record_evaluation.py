@@ -17,11 +17,11 @@ import csv
 import io
 from pathlib import Path
 
-from pipeline.db import connect
-from pipeline.evaluation_record import COLUMNS, DEVELOPMENT, HELDOUT, METRICS_FILE, measure, to_csv
+from pipeline.steps import connect
+from pipeline.evaluate.record import COLUMNS, DEVELOPMENT, HELDOUT, METRICS_FILE, measure, to_csv
 
 REPO = Path(__file__).resolve().parent.parent
-TARGET = REPO / "pipeline" / "evaluations" / METRICS_FILE
+TARGET = REPO / "pipeline" / "evaluate" / "records" / METRICS_FILE
 GOLD = REPO.parent / "shared" / "gold" / "dev.csv"
 
 

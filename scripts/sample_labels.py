@@ -36,10 +36,10 @@ def fingerprint(con: duckdb.DuckDBPyConnection) -> list[tuple[str, ...]]:
 
 def build(out: Path) -> int:
     """Classify data/sample in a temporary database and write the fingerprint to `out`."""
-    from pipeline.classify import classify
-    from pipeline.db import connect
-    from pipeline.ingest import ingest
-    from pipeline.text import extract
+    from pipeline.classify.classifier import classify
+    from pipeline.steps import connect
+    from pipeline.ingest.load import ingest
+    from pipeline.text.extract import extract
 
     with tempfile.TemporaryDirectory(prefix="stackmine-labels-") as tmp:
         con = connect(Path(tmp) / "sample.duckdb")

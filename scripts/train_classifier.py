@@ -1,4 +1,4 @@
-"""Fit the trained ml layer of the classifier and write pipeline/models/classifier-lr.v1.json.
+"""Fit the trained ml layer of the classifier and write pipeline/classify/models/classifier-lr.v1.json.
 
 Usage (needs ../shared, the gold set): .venv/bin/python scripts/train_classifier.py [--gold ../shared/gold/dev.csv]
 
@@ -23,12 +23,12 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 GOLD = REPO.parent / "shared" / "gold" / "dev.csv"
-OUT = REPO / "pipeline" / "models" / "classifier-lr.v1.json"
+OUT = REPO / "pipeline" / "classify" / "models" / "classifier-lr.v1.json"
 
 
 def scores(examples, labels) -> tuple[float, float]:
     """ml F1, and primary-stage accuracy on gold ml=yes questions."""
-    from pipeline.scoring import prf
+    from pipeline.evaluate.scoring import prf
 
     s = prf([(e.ml, one.ml) for e, one in zip(examples, labels)])
     hits = [one.stage == e.stage for e, one in zip(examples, labels) if e.ml]
@@ -40,15 +40,15 @@ def main() -> None:
     parser.add_argument("--gold", type=Path, default=GOLD)
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
-    from pipeline.classify import LEARNED_VERSION, Classifier
-    from pipeline.db import connect
-    from pipeline.decide import decide, with_model
-    from pipeline.evaluate import read_gold
-    from pipeline.evaluate_learned import gold_examples, gold_questions
-    from pipeline.ingest import ingest
-    from pipeline.learned import gold_sha256
-    from pipeline.learned_fit import fit, out_of_fold, stage_counts
-    from pipeline.text import extract
+    from pipeline.classify.classifier import LEARNED_VERSION, Classifier
+    from pipeline.steps import connect
+    from pipeline.classify.decide import decide, with_model
+    from pipeline.evaluate.gold import read_gold
+    from pipeline.evaluate.honesty import gold_examples, gold_questions
+    from pipeline.ingest.load import ingest
+    from pipeline.classify.learned import gold_sha256
+    from pipeline.classify.learned_fit import fit, out_of_fold, stage_counts
+    from pipeline.text.extract import extract
 
     gold = read_gold(args.gold)
     rules_only = Classifier(learned=False)

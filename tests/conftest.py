@@ -41,8 +41,8 @@ def sample_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Read it (read_only=True) or take `sample_db_copy` to change it; never write to this one.
     """
-    from pipeline.db import connect
-    from pipeline.ingest import ingest
+    from pipeline.steps import connect
+    from pipeline.ingest.load import ingest
 
     path = tmp_path_factory.mktemp("sample_db") / "sample.duckdb"
     con = connect(path)
@@ -72,12 +72,12 @@ def study_db_path(sample_db_path: Path, tmp_path_factory: pytest.TempPathFactory
     """
     import shutil
 
-    from pipeline.classify import classify
-    from pipeline.db import connect
-    from pipeline.selection import Selection
-    from pipeline.stages import run_stages
-    from pipeline.text import extract
-    from pipeline.topics import TopicParams, run_topics
+    from pipeline.classify.classifier import classify
+    from pipeline.steps import connect
+    from pipeline.core.selection import Selection
+    from pipeline.coverage.table import run_stages
+    from pipeline.text.extract import extract
+    from pipeline.topics.fit import TopicParams, run_topics
 
     path = tmp_path_factory.mktemp("study_db") / "study.duckdb"
     shutil.copyfile(sample_db_path, path)

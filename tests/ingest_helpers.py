@@ -15,7 +15,7 @@ import duckdb
 import py7zr
 from py7zr.io import BytesIOFactory
 
-from pipeline.ingest import DUMP_TABLES
+from pipeline.ingest.load import DUMP_TABLES
 
 ROW = re.compile(rb"<row\b")
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import SAMPLE, SHARED_DATA
-from pipeline.acquire import acquire, load_checksums, parse_checksums
-from pipeline.errors import ChecksumMismatch, DownloadError
+from pipeline.acquire.fetch import acquire, load_checksums, parse_checksums
+from pipeline.core.errors import ChecksumMismatch, DownloadError
 from rangeserver import RangeServer
 
 AVP = "meta.avp.stackexchange.com"

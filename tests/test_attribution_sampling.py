@@ -6,8 +6,8 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from pipeline import attribution
-from pipeline.coding_sample import allocate, stratum_of
+from pipeline.publish import attribution
+from pipeline.publish.coding_sample import allocate, stratum_of
 
 
 @pytest.mark.parametrize(

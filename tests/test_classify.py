@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.classify import CLASSIFIER_VERSION, classify
-from pipeline.db import connect
-from pipeline.text import extract
+from pipeline.classify.classifier import CLASSIFIER_VERSION, classify
+from pipeline.steps import connect
+from pipeline.text.extract import extract
 
 SO = "stackoverflow.com"
 

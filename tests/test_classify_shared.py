@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from conftest import SHARED_DATA
 
-from pipeline.classify import classify
-from pipeline.db import connect
-from pipeline.ingest import ingest
-from pipeline.text import extract
+from pipeline.classify.classifier import classify
+from pipeline.steps import connect
+from pipeline.ingest.load import ingest
+from pipeline.text.extract import extract
 
 pytestmark = pytest.mark.shared
 

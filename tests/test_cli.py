@@ -11,16 +11,18 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import REPO
-from pipeline.cli import _register, cli
-from pipeline.commands import all_commands
+from flows.cli import _register, cli
+from flows.cli import all_commands
+from pipeline.steps import STEPS
 
 COMMANDS = {c.name: c for c in all_commands()}
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
 
-def test_every_stage_has_a_command() -> None:
-    assert list(COMMANDS) == ["ingest", "text", "classify", "evaluate", "topics", "stages", "query", "export",
-                              "report", "acquire", "run", "serve"]
+def test_every_step_has_a_command_in_pipeline_order() -> None:
+    assert list(COMMANDS) == ["acquire", "ingest", "text", "classify", "evaluate", "topics", "stages", "export",
+                              "report", "query", "run", "serve"]
+    assert list(COMMANDS)[:9] == [step.name for step in STEPS]
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))
@@ -49,7 +51,7 @@ def test_readme_starts_with_the_two_commands_and_ci_runs_the_test_one() -> None:
 def test_stackmine_errors_are_one_clear_line_without_traceback(tmp_path) -> None:
     missing = tmp_path / "nothing-here.xml"
     missing.write_text("this is not a dump\n")
-    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "ingest", str(missing), "--db", str(tmp_path / "x.duckdb")],
+    result = subprocess.run([sys.executable, "-m", "flows.cli", "ingest", str(missing), "--db", str(tmp_path / "x.duckdb")],
                             capture_output=True, text=True, cwd=REPO)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline.commands.classify import classify_command
-from pipeline.commands.evaluate import evaluate_command
-from pipeline.commands.text import text_command
+from flows.cli.classify import classify_command
+from flows.cli.evaluate import evaluate_command
+from flows.cli.text import text_command
 
 
 @pytest.mark.parametrize("command", [text_command, classify_command, evaluate_command])

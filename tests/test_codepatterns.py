@@ -7,8 +7,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.classify import Classifier
-from pipeline.codepatterns import expand, interior_word, leading_word, literal_anchor, literal_first
+from pipeline.classify.classifier import Classifier
+from pipeline.classify.codepatterns import expand, interior_word, leading_word, literal_anchor, literal_first
 
 
 def test_anchor_derivation() -> None:

@@ -8,9 +8,9 @@ import duckdb
 import pytest
 
 from conftest import GOLD_DEV
-from pipeline.baselines import Guess
-from pipeline.evaluate import GoldFileError, GoldRow, collect, read_gold
-from pipeline.scoring import binary_scores, prf, stage_scores
+from pipeline.evaluate.baselines import Guess
+from pipeline.evaluate.gold import GoldFileError, GoldRow, collect, read_gold
+from pipeline.evaluate.scoring import binary_scores, prf, stage_scores
 
 
 def test_prf_arithmetic() -> None:
@@ -53,7 +53,7 @@ def test_unlabelled_questions_say_what_to_run(sample_db_path: Path, tmp_path: Pa
 @pytest.mark.shared
 def test_dev_gold_floors(study_db_path: Path) -> None:
     """The real evaluation on ../shared/gold/dev.csv: CI fails if the classifier regresses."""
-    from pipeline.scoring import binary_scores as scores
+    from pipeline.evaluate.scoring import binary_scores as scores
 
     gold = read_gold(GOLD_DEV)
     con = duckdb.connect(str(study_db_path), read_only=True)
@@ -81,7 +81,7 @@ def test_dev_gold_floors(study_db_path: Path) -> None:
 def test_training_questions_are_scored_out_of_fold(study_db_path: Path, tmp_path: Path) -> None:
     """dev.csv trained the ml layer: evaluate refits without each fold instead of scoring stored labels;
     a different file naming dev questions leaves them out."""
-    from pipeline.evaluate import honest_gold
+    from pipeline.evaluate.gold import honest_gold
 
     gold, note = honest_gold(read_gold(GOLD_DEV), GOLD_DEV)
     assert len(gold) == 300 and "out-of-fold" in note and "300 training questions" in note

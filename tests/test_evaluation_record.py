@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from conftest import GOLD_DEV
-from pipeline import evaluation_record
-from pipeline.evaluation_record import COLUMNS, DEVELOPMENT, measure
+from pipeline.evaluate import record as evaluation_record
+from pipeline.evaluate.record import COLUMNS, DEVELOPMENT, measure
 
 # The held-out rows (scripts/heldout_estimate.sh) come from a frozen older rule snapshot, so only
 # the development rows can be recomputed from the current code.

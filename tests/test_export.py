@@ -15,12 +15,12 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from pipeline import evaluation_record
-from pipeline.cli import _register, cli
-from pipeline.coding_sample import CODE_COLUMNS, allocate, stratum_of
-from pipeline.db import connect
-from pipeline.export import ExportError, ExportOptions, export
-from pipeline.selection import Selection
+from pipeline.evaluate import record as evaluation_record
+from flows.cli import _register, cli
+from pipeline.publish.coding_sample import CODE_COLUMNS, allocate, stratum_of
+from pipeline.steps import connect
+from pipeline.publish.export import ExportError, ExportOptions, export
+from pipeline.core.selection import Selection
 
 _register()
 

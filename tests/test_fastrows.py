@@ -15,19 +15,19 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.columns import TableSpec
-from pipeline.db import ensure_schema
-from pipeline.dumpfiles import KIND_7Z, KIND_CSV, archive_members, discover, open_plain
-from pipeline.fastrows import fast_strings
-from pipeline.ingest import table_specs
-from pipeline.xmlrows import Chunk, RowsError, chunk_table, chunks, lxml_strings
+from pipeline.ingest.columns import TableSpec
+from pipeline.steps import ensure_tables
+from pipeline.ingest.dumpfiles import KIND_7Z, KIND_CSV, archive_members, discover, open_plain
+from pipeline.ingest.fastrows import fast_strings
+from pipeline.ingest.load import table_specs
+from pipeline.ingest.xmlrows import Chunk, RowsError, chunk_table, chunks, lxml_strings
 from conftest import SAMPLE, SHARED_DATA, TEST_DATA
 
 
 @pytest.fixture(scope="module")
 def specs() -> dict[str, TableSpec]:
     con = duckdb.connect()
-    ensure_schema(con)
+    ensure_tables(con)
     return table_specs(con)
 
 

@@ -14,10 +14,10 @@ from click.testing import CliRunner
 from conftest import SAMPLE, TEST_DATA
 from ingest_helpers import archive_members, count_csv_rows, count_rows, table_counts
 
-from pipeline.commands import all_commands
-from pipeline.commands.ingest import ingest_command
-from pipeline.db import connect
-from pipeline.ingest import ingest
+from flows.cli import all_commands
+from flows.cli.ingest import ingest_command
+from pipeline.steps import connect
+from pipeline.ingest.load import ingest
 
 ARCHIVE = SAMPLE / "ai.stackexchange.com.7z"
 SEDE = SAMPLE / "stackoverflow.com" / "data-science-questions-2022.csv"

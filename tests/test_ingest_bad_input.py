@@ -20,10 +20,10 @@ from click.testing import CliRunner
 from conftest import REPO, SAMPLE, TEST_DATA
 from ingest_helpers import archive_members, fingerprint
 
-from pipeline.commands.ingest import ingest_command
-from pipeline.db import connect
-from pipeline.errors import DumpError
-from pipeline.ingest import ingest
+from flows.cli.ingest import ingest_command
+from pipeline.steps import connect
+from pipeline.core.errors import DumpError
+from pipeline.ingest.load import ingest
 
 CUT = TEST_DATA / "datascience.meta.stackexchange.com" / "Posts.xml"
 SITE = "datascience.meta.stackexchange.com"
@@ -110,7 +110,7 @@ def test_png_given_as_source(sample_db_copy: Path, tmp_path: Path) -> None:
 def test_random_csv(sample_db_copy: Path, tmp_path: Path) -> None:
     """A real CSV that is not a Posts export (the repository's license rules)."""
     other = tmp_path / "licenses.csv"
-    other.write_bytes((REPO / "pipeline" / "rules" / "licenses.v1.csv").read_bytes())
+    other.write_bytes((REPO / "pipeline" / "publish" / "rules" / "licenses.v1.csv").read_bytes())
     _refused(sample_db_copy, other, 1, r"not a Data Explorer export of Posts: header lacks Id")
 
 
@@ -217,7 +217,7 @@ def test_bad_site_after_a_good_one_changes_nothing(sample_db_copy: Path, tmp_pat
 def test_cli_reports_dump_error_without_traceback(sample_db_copy: Path, tmp_path: Path) -> None:
     lines = _lines(CUT.read_bytes())
     source = _site_file(tmp_path, b"".join(lines[:12]))
-    result = subprocess.run([sys.executable, "-c", "from pipeline.cli import main; main()", "ingest",
+    result = subprocess.run([sys.executable, "-c", "from flows.cli import main; main()", "ingest",
                              str(source), "--db", str(sample_db_copy)], capture_output=True, text=True)
     assert result.returncode == 2
     assert f"error: {source / 'Posts.xml'}, line 12: file ends before its closing </posts>" in result.stderr
@@ -243,7 +243,7 @@ def test_kill_9_while_loading_keeps_previous_snapshot(sample_db_copy: Path, tmp_
     source = _big_site(tmp_path, copies=60)  # about 150 MB, 104k posts: the insert takes ~2 s
     before = fingerprint(sample_db_copy)
     process = subprocess.Popen(
-        [sys.executable, "-c", "from pipeline.cli import main; main()", "ingest", str(source),
+        [sys.executable, "-c", "from flows.cli import main; main()", "ingest", str(source),
          "--db", str(sample_db_copy), "--workers", "2", "--force"],
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     seen = []

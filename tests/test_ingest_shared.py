@@ -8,9 +8,9 @@ import pytest
 from conftest import SHARED_DATA
 from ingest_helpers import archive_members, count_csv_rows, count_rows, newest_day, table_counts
 
-from pipeline.columns import FILE_TABLES
-from pipeline.db import connect
-from pipeline.ingest import ingest
+from pipeline.ingest.columns import FILE_TABLES
+from pipeline.steps import connect
+from pipeline.ingest.load import ingest
 
 pytestmark = pytest.mark.shared
 

@@ -12,11 +12,11 @@ import duckdb
 import pytest
 
 from conftest import GOLD_DEV, REPO
-from pipeline.classify import LEARNED_VERSION, Classifier
-from pipeline.decide import CONFIDENT_ML_SCORE, decide, layer_applies, with_model
-from pipeline.learned import MODEL_FILE, LearnedModel, Prediction, applies_to, question_features
-from pipeline.learned_fit import C, MIN_DF, SOLVER
-from pipeline.text import parse_body, title_text
+from pipeline.classify.classifier import LEARNED_VERSION, Classifier
+from pipeline.classify.decide import CONFIDENT_ML_SCORE, decide, layer_applies, with_model
+from pipeline.classify.learned import MODEL_FILE, LearnedModel, Prediction, applies_to, question_features
+from pipeline.classify.learned_fit import C, MIN_DF, SOLVER
+from pipeline.text.extract import parse_body, title_text
 
 SEDE = REPO / "data" / "sample" / "stackoverflow.com" / "data-science-questions-2022.csv"
 
@@ -41,7 +41,7 @@ def rules_only() -> Classifier:
 
 
 def test_model_file_is_small_and_says_what_trained_it() -> None:
-    resource = resources.files("pipeline") / "models" / MODEL_FILE
+    resource = resources.files("pipeline.classify") / "models" / MODEL_FILE
     assert len(resource.read_bytes()) < 1_000_000
     model = LearnedModel.load()
     assert model.version == LEARNED_VERSION == "learned-lr-v1"
@@ -109,10 +109,10 @@ def test_layer_decides_ml_and_rules_decide_the_stage(rules_only: Classifier) -> 
 @pytest.mark.shared
 def test_shipped_model_is_rebuilt_exactly(study_db_path: Path) -> None:
     """scripts/train_classifier.py's fit, on dev.csv, gives the committed file's content."""
-    from pipeline.evaluate import read_gold
-    from pipeline.evaluate_learned import gold_examples
-    from pipeline.learned import gold_sha256
-    from pipeline.learned_fit import fit
+    from pipeline.evaluate.gold import read_gold
+    from pipeline.evaluate.honesty import gold_examples
+    from pipeline.classify.learned import gold_sha256
+    from pipeline.classify.learned_fit import fit
 
     con = duckdb.connect(str(study_db_path), read_only=True)
     try:
@@ -121,7 +121,7 @@ def test_shipped_model_is_rebuilt_exactly(study_db_path: Path) -> None:
         con.close()
     spec = fit(examples, LEARNED_VERSION, {"gold_file": "dev.csv", "gold_sha256": gold_sha256(GOLD_DEV),
                                            "script": "scripts/train_classifier.py"})
-    shipped = json.loads((resources.files("pipeline") / "models" / MODEL_FILE).read_text(encoding="utf-8"))
+    shipped = json.loads((resources.files("pipeline.classify") / "models" / MODEL_FILE).read_text(encoding="utf-8"))
     assert spec == shipped
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline import queries
+from pipeline.core import queries
 
 ALL = queries.list_queries()
 REQUIRED = {

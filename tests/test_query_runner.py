@@ -14,9 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from pipeline import queries
-from pipeline.cli import cli, _register
-from pipeline.queries import QueryError
+from pipeline.core import queries
+from flows.cli import cli, _register
+from pipeline.core.queries import QueryError
 
 _register()
 

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli import _register, cli
+from flows.cli import _register, cli
 from conftest import REPO
 
 _register()

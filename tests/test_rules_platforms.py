@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.classify import Classifier
+from pipeline.classify.classifier import Classifier
 
 
 @pytest.fixture(scope="module")

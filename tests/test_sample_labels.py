@@ -41,7 +41,7 @@ def test_sample_labels_match_fingerprint(study_db_path: Path) -> None:
 
 def test_batched_scan_equals_one_by_one(study_db_path: Path) -> None:
     """scan_many shares one spaCy Doc among many questions; each question's hits are its own."""
-    from pipeline.classify import Classifier
+    from pipeline.classify.classifier import Classifier
 
     con = duckdb.connect(str(study_db_path), read_only=True)
     try:

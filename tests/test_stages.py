@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli import cli
-from pipeline.commands import all_commands
-from pipeline.coverage import StageCount, coverage, newcombe, wilson
-from pipeline.db import connect
-from pipeline.errors import StackmineError
-from pipeline.selection import Selection
-from pipeline.stage_overrides import OverrideFileError
-from pipeline.stages import STAGES, run_stages
+from flows.cli import cli
+from flows.cli import all_commands
+from pipeline.coverage.stats import StageCount, coverage, newcombe, wilson
+from pipeline.steps import connect
+from pipeline.core.errors import StackmineError
+from pipeline.core.selection import Selection
+from pipeline.coverage.overrides import OverrideFileError
+from pipeline.coverage.table import STAGES, run_stages
 
 for _command in all_commands():
     cli.add_command(_command)
@@ -32,7 +32,7 @@ def staged_db(study_db_path: Path, tmp_path: Path) -> Path:
 
 
 def test_stage_list_is_the_codebook() -> None:
-    from pipeline.evaluate import STAGES as EVALUATED
+    from pipeline.evaluate.gold import STAGES as EVALUATED
 
     assert STAGES == EVALUATED and len(STAGES) == 15
 

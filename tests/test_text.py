@@ -12,8 +12,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.db import connect
-from pipeline.text import TEXT_VERSION, extract, parse_body
+from pipeline.steps import connect
+from pipeline.text.extract import TEXT_VERSION, extract, parse_body
 
 SO = "stackoverflow.com"
 AI = "ai.stackexchange.com"

@@ -12,7 +12,7 @@ import duckdb
 import lxml.html
 from lxml import etree
 
-from pipeline.text import _BLOCKS, parse_body
+from pipeline.text.extract import _BLOCKS, parse_body
 
 
 def _reference(html: str | None) -> tuple[str, str, list[str], list[str]]:

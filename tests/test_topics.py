@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.db import connect
-from pipeline.embeddings import Model2VecEmbedder, TfidfSvdEmbedder, embed_cached, model_dir
-from pipeline.errors import StackmineError
-from pipeline.quality import diversity, make_vectorizer, npmi_coherence
-from pipeline.selection import Selection
-from pipeline.topics import TopicParams, load_model, run_topics, save_model
+from pipeline.steps import connect
+from pipeline.topics.embeddings import Model2VecEmbedder, TfidfSvdEmbedder, embed_cached, model_dir
+from pipeline.core.errors import StackmineError
+from pipeline.topics.coherence import diversity, make_vectorizer, npmi_coherence
+from pipeline.core.selection import Selection
+from pipeline.topics.fit import TopicParams, load_model, run_topics, save_model
 
 TABLES = {
     "topic_models": "SELECT * EXCLUDE (created, fit_seconds) FROM topic_models ORDER BY ALL",

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli import cli
-from pipeline.commands import all_commands
-from pipeline.db import connect
-from pipeline.stages import STAGES
+from flows.cli import cli
+from flows.cli import all_commands
+from pipeline.steps import connect
+from pipeline.coverage.table import STAGES
 from conftest import SHARED_DATA
 
 pytestmark = pytest.mark.shared

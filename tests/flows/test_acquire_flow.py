@@ -11,7 +11,7 @@ import pytest
 
 from conftest import SAMPLE
 from flows.acquire import acquire_flow, download_site
-from pipeline.errors import ChecksumMismatch
+from pipeline.core.errors import ChecksumMismatch
 from rangeserver import RangeServer
 
 AI = "ai.stackexchange.com"

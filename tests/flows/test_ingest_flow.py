@@ -7,15 +7,16 @@ Its result must be exactly what `pipeline.ingest.ingest` writes directly (the se
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from conftest import SAMPLE
-from flows import ingest as ingest_module
 from flows.ingest import ingest_flow
-from pipeline.ingest import DUMP_TABLES
+from pipeline import ingest as ingest_step
+from pipeline.ingest.load import DUMP_TABLES
 
 AI, SO = "ai.stackexchange.com", "stackoverflow.com"
 
@@ -51,8 +52,8 @@ def test_changed_output_or_pipeline_version_recomputes(tmp_path: Path, monkeypat
     con.execute("DELETE FROM dumps WHERE site = ?", [SO])  # e.g. someone replaced the site by hand
     con.close()
     assert statuses(ingest_flow(sources=[str(SAMPLE)], db=str(db))) == [(AI, "skipped"), (SO, "ingested")]
-    monkeypatch.setattr(ingest_module, "PIPELINE_VERSION", "ingest-next")  # a new parser release:
-    monkeypatch.setattr("pipeline.ingest.PIPELINE_VERSION", "ingest-next")  # both modules see it
+    # a new parser release: the step's declared version changes
+    monkeypatch.setattr("pipeline.ingest.STEP", replace(ingest_step.STEP, version="ingest-next"))
     assert statuses(ingest_flow(sources=[str(SAMPLE)], db=str(db))) == [(AI, "ingested"), (SO, "ingested")]
 
 

@@ -11,9 +11,9 @@ import duckdb
 import pytest
 
 from flows.practice_mining import practice_mining
-from pipeline.errors import DatabaseBusy
+from pipeline.core.errors import DatabaseBusy
 from procs import kill_group, stackmine_cmd
-from pipeline.evaluate import STAGES
+from pipeline.core.codebook import STAGES
 
 AI, SO = "ai.stackexchange.com", "stackoverflow.com"
 
@@ -21,8 +21,10 @@ AI, SO = "ai.stackexchange.com", "stackoverflow.com"
 # Rows of the tables the chain fills from the sample; topic and stage tables are compared with
 # `study_db_path` instead (the same stages called directly, tests/conftest.py), so the flow must
 # write exactly what the stages write, whatever their current rules produce.
+# stage_runs: one ledger row per step and scope: ingest, text and classify for each of the two
+# sites, then topics, stages, export and report.
 EXPECTED = {"dumps": 9, "posts": 3210, "question_text": 2079, "question_labels": 2079, "topic_models": 1,
-            "stage_runs": 9}
+            "stage_runs": 10}
 DERIVED = ("topics", "question_topics", "topic_stages", "stage_coverage")
 
 

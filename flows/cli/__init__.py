@@ -1,0 +1,87 @@
+"""The `stackmine` command: one thin verb per pipeline step, each a few lines over `pipeline/`.
+
+The top layer: it may import the Prefect flows (`run`, `serve`, `acquire`) and the library, and
+nothing imports it. Every command takes --db (default data/stackmine.duckdb) and ends its --help
+with an example. A step's verb lives in `flows/cli/<step name>.py`; the verbs are listed in the
+order of `pipeline.steps.STEPS`, then the commands that are not steps.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import click
+
+from pipeline import __version__
+from pipeline.core.errors import StackmineError
+
+
+# Commands that are not pipeline steps, after the steps' verbs.
+OTHER_COMMANDS = ("query", "run", "serve")
+
+
+def verb_names() -> list[str]:
+    """Module names of the commands, in the order `stackmine --help` lists them."""
+    from pipeline.steps import STEPS
+
+    return [step.name for step in STEPS] + list(OTHER_COMMANDS)
+
+
+def all_commands() -> list[click.Command]:
+    """Every command of the CLI, in pipeline order."""
+    return [command for name in verb_names()
+            for command in importlib.import_module(f"{__name__}.{name}").COMMANDS]
+
+
+class StageOrderGroup(click.Group):
+    """Lists commands in pipeline order (acquire → … → report), the order a user runs them."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+
+@click.group(cls=StageOrderGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="stackmine")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+def cli(verbose: bool) -> None:
+    """Mine Stack Exchange dumps: which ML-lifecycle stages do notebook users ask about?
+
+    \b
+    Example:
+      stackmine ingest data/sample
+      stackmine --help
+    """
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+
+
+def _register() -> None:
+    # Imported here, not at module top, so `stackmine --help` stays fast and a stage's heavy
+    # dependencies (BERTopic, Prefect) load only for the commands that need them.
+    for command in all_commands():
+        cli.add_command(command)
+
+
+def main() -> None:
+    """Entry point: run the CLI, printing stackmine's own errors without a traceback."""
+    _register()
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except StackmineError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

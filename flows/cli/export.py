@@ -1,0 +1,61 @@
+"""`stackmine export`: write a study dataset with its datasheet (see pipeline/export.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from flows.cli.options import db_option
+from flows.cli.selection_options import selection_from, selection_options
+from pipeline.core.db import connect
+from pipeline.core.paths import DEFAULT_EXPORTS
+from pipeline.publish import EXPORT
+
+
+@click.command(EXPORT.name)
+@click.argument("name")
+@selection_options
+@click.option("--pseudonymise", is_flag=True, help="Replace author ids and names with salted hashes.")
+@click.option("--salt", help="Salt for --pseudonymise (default: random; never written to the export).")
+@click.option("--sample", type=click.IntRange(min=1), help="Also draw a stratified coding sample of N questions.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the coding sample.")
+@click.option("--topic-model", help="topic_model_id whose topics to attach (default: the one fitted on this selection, else the newest).")
+@click.option("--out", "root", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_EXPORTS,
+              show_default=True, help="Folder that receives the export folder NAME.")
+@db_option
+def export_command(name: str, sites: tuple[str, ...], platforms: tuple[str, ...], year_from: int | None,
+                   year_to: int | None, notebook: str, ml: str, where: str | None, pseudonymise: bool,
+                   salt: str | None, sample: int | None, seed: int, topic_model: str | None, root: Path,
+                   db_path: Path) -> None:
+    """Export the selected questions as data/exports/NAME/ (Parquet, CSV, DATASHEET.md, sample).
+
+    Questions are chosen by the same options as `stackmine topics` (default: notebook questions
+    about ML). Rows carry labels, evidence, topics, stages and CC BY-SA attribution (post URL,
+    license, author name and profile). The database is opened read-only; rerunning the same
+    export on the same database writes byte-identical files.
+
+    \b
+    Example:
+      stackmine export notebook-ml --sample 40 --seed 7
+      stackmine export all-2022 --notebook any --ml any --year-from 2022 --pseudonymise
+    """
+    if salt and not pseudonymise:
+        raise click.UsageError("--salt only makes sense with --pseudonymise")
+    selection = selection_from(sites, platforms, year_from, year_to, notebook, ml, where)
+    from pipeline.publish import export as export_stage  # pulls the datasheet/plot stack: only when exporting
+
+    options = export_stage.ExportOptions(name, selection, pseudonymise, salt, sample, seed, topic_model)
+    con = connect(db_path, read_only=True)
+    try:
+        result = export_stage.export(con, options, root)
+    finally:
+        con.close()
+    click.echo(f"exported {result.rows} questions to {result.directory}")
+    for filename, digest in result.files.items():
+        click.echo(f"  {digest[:12]}  {filename}")
+    if result.sample_rows:
+        click.echo(f"coding sample: {result.sample_rows} questions (seed {seed})")
+
+
+COMMANDS = [export_command]

@@ -1,0 +1,37 @@
+"""Options every command shares, so --db means the same thing everywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pipeline.core.paths import DEFAULT_DB
+
+db_option = click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_DB,
+    show_default=True,
+    help="DuckDB database file.",
+)
+
+wait_option = click.option(
+    "--wait",
+    "wait_seconds",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="If another stackmine process holds the database, wait up to this many seconds for it.",
+)
+
+site_option = click.option("--site", help="Only this site (default: every site in the database).")
+
+
+def site_scopes(con, site: str | None) -> list:
+    """The ledger scopes of a per-site verb: the site asked for, else every ingested site."""
+    from pipeline.core.step import Scope
+    from pipeline.steps import all_sites
+
+    return [Scope.site(name) for name in ([site] if site else all_sites(con))]

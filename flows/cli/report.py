@@ -1,0 +1,39 @@
+"""`stackmine report`: the self-contained HTML report with its PNG figures (pipeline/report.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from flows.cli.options import db_option
+from pipeline.core import queries
+from pipeline.core.paths import DEFAULT_REPORT
+from pipeline.publish import REPORT
+
+
+@click.command(REPORT.name)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_REPORT,
+              show_default=True, help="Folder for index.html and the PNG figures.")
+@db_option
+def report_command(out: Path, db_path: Path) -> None:
+    """Write OUT/index.html (plots embedded, opens offline) and one PNG per plot.
+
+    Plots: stage coverage (notebook vs baseline, 95% intervals), platforms over time, topics,
+    topics over time; plus the coverage table and a datasheet summary. Read-only.
+
+    \b
+    Example:
+      stackmine report --out data/report
+    """
+    from pipeline.publish import report as report_stage  # matplotlib: only when reporting
+
+    con = queries.open_read_only(db_path)
+    try:
+        result = report_stage.build(con, out)
+    finally:
+        con.close()
+    click.echo(f"wrote {result.index} with {len(result.figures)} plots: {', '.join(result.figures)}")
+
+
+COMMANDS = [report_command]

@@ -1,0 +1,57 @@
+"""`stackmine serve`: run practice-mining on a schedule against a Prefect server."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from flows.cli.options import db_option
+from flows.cli.run import dask_options, prefect_defaults
+from pipeline.core.errors import StackmineError
+
+
+@click.command("serve")
+@click.argument("sources", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@db_option
+@click.option("--cron", help='Cron schedule (server time zone UTC), e.g. "0 3 * * 1" = Mondays 03:00.')
+@click.option("--interval", type=float, help="Run every this many seconds instead of a cron schedule.")
+@click.option("--name", default="weekly", show_default=True, help="Deployment name shown in the Prefect UI.")
+@click.option("--wait", "wait_seconds", type=float, default=600.0, show_default=True,
+              help="How long a scheduled run waits for the database if another run holds it.")
+@dask_options
+def serve_command(sources: tuple[Path, ...], db_path: Path, cron: str | None, interval: float | None, name: str,
+                  wait_seconds: float, dask_address: str | None, dask_workers: int) -> None:
+    """Serve the practice-mining flow on a schedule until interrupted (Ctrl-C).
+
+    Needs a running Prefect server: start one with `prefect server start` and point this shell at
+    it with `prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api`. Runs appear in the UI
+    at http://127.0.0.1:4200 under Deployments → practice-mining/NAME. SOURCES default to
+    data/sample; point them at data/raw/ to pick up new dumps that `stackmine acquire` fetched.
+
+    \b
+    Example:
+      stackmine serve --cron "0 3 * * 1" data/raw --db data/stackmine.duckdb
+    """
+    if bool(cron) == bool(interval):
+        raise click.UsageError("give exactly one of --cron or --interval")
+    prefect_defaults()
+    from prefect.settings import PREFECT_API_URL
+
+    if not (os.environ.get("PREFECT_API_URL") or PREFECT_API_URL.value()):
+        raise StackmineError(
+            "schedules need a Prefect server: run `prefect server start`, then "
+            "`prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api`, and start serve again."
+        )
+    from prefect.deployments.runner import EntrypointType
+
+    from flows.practice_mining import practice_mining
+
+    parameters = {"sources": [str(s.resolve()) for s in sources] or None, "db": str(db_path.resolve()),
+                  "wait_seconds": wait_seconds, "dask_address": dask_address, "dask_workers": dask_workers}
+    practice_mining.serve(name=name, cron=cron, interval=interval, parameters=parameters, global_limit=1,
+                          entrypoint_type=EntrypointType.MODULE_PATH)
+
+
+COMMANDS = [serve_command]

@@ -1,0 +1,39 @@
+"""`stackmine text`: parse question HTML into title, prose, code, inline code and links."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from flows.cli.options import db_option, site_option, wait_option, site_scopes
+from pipeline.text import STEP
+
+
+@click.command(STEP.name)
+@db_option
+@site_option
+@wait_option
+def text_command(db_path: Path, site: str | None, wait_seconds: float) -> None:
+    """Rebuild question_text from posts: prose without code, <pre> code blocks (tracebacks), inline
+    code and links kept apart, so later stages never parse HTML again. Replaces each site's rows
+    in one transaction.
+
+    \b
+    Example:
+      stackmine text
+      stackmine text --site stackoverflow.com --db data/so.duckdb
+    """
+    from pipeline.steps import connect, run_step
+    from pipeline.text.extract import run
+
+    con = connect(db_path, wait_seconds=wait_seconds)
+    try:
+        n = sum(run_step(con, STEP, scope, lambda s=scope: run(con, s, progress=True), force=True).rows
+                for scope in site_scopes(con, site))
+    finally:
+        con.close()
+    click.echo(f"question_text: {n:,} questions ({site or 'all sites'}, {STEP.version})")
+
+
+COMMANDS = [text_command]

@@ -1,0 +1,104 @@
+"""Open the stackmine database and make sure it has the shape every stage expects.
+
+Stages never open files themselves: they take the connection this module returns, so tests,
+flows and the CLI all decide where the database lives and how long it stays open.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from tqdm import tqdm
+
+from pipeline.core.errors import DatabaseBusy
+from pipeline.core.paths import DEFAULT_DB
+from pipeline.core.sql import SqlFile
+
+SQL = SqlFile("pipeline.core", "db.sql")
+# The ledger of step runs (pipeline/core/ledger.py) is core's own table; each stage package
+# declares its own tables (pipeline/<stage>/sql/tables.sql), which `pipeline.steps` passes here.
+LEDGER_TABLES = SqlFile("pipeline.core", "tables.sql")
+
+
+def connect(path: str | Path = DEFAULT_DB, read_only: bool = False, wait_seconds: float = 0.0,
+            schema: Sequence[SqlFile] = ()) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the database at `path` and ensure the tables of `schema` exist.
+
+    DuckDB lets one process write a file at a time; a second writer gets a lock error. We turn
+    that into `DatabaseBusy` naming the file, after waiting up to `wait_seconds` for it to free up,
+    so two runs never interleave writes and the user learns why the second one stopped.
+    """
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    elif not path.exists():
+        raise FileNotFoundError(f"{path}: no database here yet; run `stackmine ingest` first")
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise DatabaseBusy(
+                    f"{path} is being written by another stackmine process ({_holder(exc)}). "
+                    "Wait for it to finish, or pass --wait SECONDS to queue behind it. "
+                    "Nothing was changed."
+                ) from exc
+            time.sleep(0.5)
+    if not read_only:
+        ensure_schema(con, [LEDGER_TABLES, *schema])
+    return con
+
+
+def _holder(exc: Exception) -> str:
+    found = re.search(r"PID (\d+)", str(exc))
+    return f"PID {found.group(1)}" if found else "unknown process"
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection, schema: Sequence[SqlFile]) -> None:
+    """Create every table of `schema` (DDL files, in order) that does not exist yet; rerunnable,
+    changes nothing that exists."""
+    for ddl in schema:
+        con.execute(ddl.text())
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All-or-nothing: commit when the block ends, roll back on any exception (or kill -9)."""
+    con.begin()
+    try:
+        yield con
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
+
+
+def replace_scope(con: duckdb.DuckDBPyConnection, table: str, delete: tuple[str, list], batches: Iterable[pa.Table],
+                  total: int, desc: str, progress: bool = False) -> int:
+    """Replace a stage's rows for one scope: run `delete` (sql, params), append every Arrow batch
+    to `table`, all in one transaction; returns rows written.
+
+    This is how a stage keeps "the old state or the new one, never half": an exception (or kill -9)
+    anywhere rolls the delete back too. `table` is a name from code, never from user input.
+    """
+    written = 0
+    with transaction(con):
+        con.execute(*delete)
+        with tqdm(total=total, unit="q", desc=desc, disable=not progress) as bar:
+            for batch in batches:
+                con.register("replace_scope_batch", batch)
+                con.execute(SQL("insert_batch", table=table))
+                con.unregister("replace_scope_batch")
+                written += batch.num_rows
+                bar.update(batch.num_rows)
+    return written

@@ -1,0 +1,13 @@
+"""Default locations under data/, in one light module so the CLI can show them without importing
+the stages that use them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DEFAULT_DB = Path("data/stackmine.duckdb")
+DEFAULT_EXPORTS = Path("data/exports")
+DEFAULT_REPORT = Path("data/report")
+
+# The bundled real sample (CC BY-SA, see its README): what `stackmine run` mines by default.
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"

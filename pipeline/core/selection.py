@@ -1,0 +1,61 @@
+"""Which questions a study looks at: one filter shared by topics, stages and export.
+
+A selection turns into a parameterised WHERE clause over `question_labels` (alias `l`) joined to
+`question_text` (alias `t`), so every stage that takes a selection picks exactly the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+from pipeline.core.sql import SqlFile
+
+SQL = SqlFile("pipeline.core", "selection.sql")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Filters on labelled questions; `None` means "do not filter on this".
+
+    The default (notebook questions that are ML) is the population the study is about.
+    `where` is an extra SQL condition for the rare filter the fields cannot express; it runs
+    against the same aliases (`t`, `l`).
+    """
+
+    sites: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()
+    notebook: bool | None = True
+    ml: bool | None = True
+    year_from: int | None = None
+    year_to: int | None = None
+    where: str | None = None
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def sql(self) -> tuple[str, list]:
+        """Return (`WHERE ...` text, parameters) for DuckDB's `?` placeholders."""
+        clauses: list[str] = [SQL("everything")]
+        params: list = []
+        filters = (("sites", list(self.sites) if self.sites else None), ("platforms", list(self.platforms) or None),
+                   ("notebook", self.notebook), ("ml", self.ml), ("year_from", self.year_from), ("year_to", self.year_to))
+        for name, value in filters:
+            if value is not None:
+                clauses.append(SQL(name))
+                params.append(value)
+        if self.where:
+            clauses.append(f"({self.where})")
+        return "WHERE " + " AND ".join(clauses), params
+
+    def describe(self) -> str:
+        """Stable JSON of the filter, stored with models and exports for provenance."""
+        data = {k: v for k, v in asdict(self).items() if k != "extra"}
+        data["sites"] = list(self.sites)
+        data["platforms"] = list(self.platforms)
+        return json.dumps(data, sort_keys=True)
+
+
+def selected_questions_sql(selection: Selection, columns: str = "l.site, l.post_id") -> tuple[str, list]:
+    """A complete SELECT of `columns` (a column list from code) for the questions in `selection`,
+    ordered for reproducibility."""
+    where, params = selection.sql()
+    return SQL("select").format(columns=columns, where=where), params

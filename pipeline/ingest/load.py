@@ -1,0 +1,290 @@
+"""Ingest: load Stack Exchange dumps (XML folders, .7z archives, SEDE CSV) into the dump tables.
+
+    ingest(con, [Path("data/sample")]) -> IngestReport
+
+Every input file is parsed (on all cores, into staged Arrow parts) before the database is
+written, so bad input changes nothing. Then the whole run is one transaction: each site's rows are
+deleted from every dump table and its new snapshot inserted, or nothing happens at all (an error
+or kill -9 mid-load leaves the database as it was). Re-ingesting a dump whose files have the same
+checksums is a no-op unless `force`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from tqdm import tqdm
+
+from pipeline.core.db import transaction
+from pipeline.core.files import sha256_file
+from pipeline.core.gcpause import cyclic_gc_paused
+from pipeline.ingest import STEP
+from pipeline.ingest.columns import FILE_TABLES, TableSpec, table_spec
+from pipeline.ingest.dumpfiles import KIND_7Z, KIND_CSV, DumpFile, archive_members, discover, open_plain
+from pipeline.ingest.parsing import FileResult, make_pool, stage_csv, stage_xml, staged_parts
+
+log = logging.getLogger(__name__)
+
+SQL = STEP.sql()
+# Every table a site snapshot owns; all are replaced together.
+DUMP_TABLES = STEP.writes
+POOL_MIN_BYTES = 8 << 20  # below this, handing chunks to threads costs more than it saves
+# DuckDB while loading: a buffer cap (it spills beyond it; otherwise it caches up to 80% of RAM),
+# which keeps ingest's peak memory flat whatever the input size, and one thread, because the
+# parser threads already keep the cores busy (more DuckDB threads only added CPU and memory).
+LOAD_SETTINGS = {"memory_limit": "96MB", "threads": "1"}
+
+
+@dataclass
+class SiteReport:
+    """The outcome for one site: loaded (with rows per table) or unchanged (already loaded)."""
+
+    site: str
+    dump_id: str
+    status: str  # "loaded" | "unchanged" (same dump already loaded) | "kept-newer" (given one is older)
+    rows: dict[str, int] = field(default_factory=dict)
+    bytes_parsed: int = 0
+
+
+@dataclass
+class IngestReport:
+    """What `ingest` did, for the CLI's summary table and for callers that chain stages."""
+
+    sites: list[SiteReport] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def bytes_parsed(self) -> int:
+        return sum(s.bytes_parsed for s in self.sites)
+
+    @property
+    def mb_per_second(self) -> float:
+        return self.bytes_parsed / 1e6 / self.seconds if self.seconds else 0.0
+
+
+def by_site(sources: list[Path], site: str | None = None) -> dict[str, list[DumpFile]]:
+    """The dump files under `sources`, grouped by site (a site's files load together)."""
+    found: dict[str, list[DumpFile]] = {}
+    for dump_file in discover([Path(s) for s in sources], site):
+        found.setdefault(dump_file.site, []).append(dump_file)
+    return found
+
+
+def source_hashes(files: list[DumpFile]) -> dict[Path, str]:
+    """SHA-256 of each source file on disk (an archive once, however many members it has)."""
+    return {source: sha256_file(source) for source in dict.fromkeys(f.source for f in files)}
+
+
+def ingest(con: duckdb.DuckDBPyConnection, sources: list[Path], force: bool = False,
+           progress: bool = False, workers: int | None = None, site: str | None = None,
+           staging_dir: Path | None = None) -> IngestReport:
+    """Load every dump under `sources` into the database behind `con`.
+
+    `site` names the site of SEDE CSV exports (default: the CSV's folder name); `workers` parser
+    threads (default: all cores); `staging_dir` holds the temporary Arrow parts (default: the
+    system temp folder; needs about 0.75x the uncompressed XML size). Raises DumpError for bad
+    input, before anything is written.
+    """
+    sites = by_site(sources, site)
+    hashes = source_hashes([f for files in sites.values() for f in files])
+    return ingest_sites(con, sites, hashes, force, progress, workers, staging_dir)
+
+
+def ingest_sites(con: duckdb.DuckDBPyConnection, sites: dict[str, list[DumpFile]], hashes: dict[Path, str],
+                 force: bool = False, progress: bool = False, workers: int | None = None,
+                 staging_dir: Path | None = None, reload: Collection[str] = ()) -> IngestReport:
+    """`ingest` for files already found and checksummed (`by_site`, `source_hashes`).
+
+    A site whose files are loaded with the same checksums is left as it is unless `force`, or
+    unless it is in `reload` (the same dump, but its rule files changed since it was loaded).
+    """
+    started = time.monotonic()
+    report = IngestReport()
+    todo = {}
+    for name, files in sites.items():
+        loaded = _loaded_dump(con, name)
+        if not force and name not in reload and loaded and _same_files(con, name, files, hashes):
+            log.info("%s: unchanged (same checksums as %s); skipping, use --force to reload", name, loaded)
+            report.sites.append(SiteReport(name, loaded, "unchanged"))
+        else:
+            todo[name] = files
+    if todo:
+        _stage_and_load(con, todo, report, force, progress, workers, staging_dir, hashes)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _stage_and_load(con: duckdb.DuckDBPyConnection, todo: dict[str, list[DumpFile]], report: IngestReport,
+                    force: bool, progress: bool, workers: int | None, staging_dir: Path | None,
+                    source_hashes: dict[Path, str]) -> None:
+    """Parse every file of `todo` into staged parts, then load them all in one transaction."""
+    specs = table_specs(con)
+    with cyclic_gc_paused(), tempfile.TemporaryDirectory(prefix="stackmine-ingest-", dir=staging_dir) as tmp:
+        staged = _stage(todo, specs, Path(tmp), progress, workers, source_hashes)
+        loading = time.monotonic()
+        with _settings(con, LOAD_SETTINGS), transaction(con):
+            for name, results in staged.items():
+                newer = None if force else newer_loaded(con, name, staged_newest(results))
+                if newer:
+                    report.sites.append(SiteReport(name, newer, "kept-newer"))
+                    continue
+                report.sites.append(load_site(con, name, results, source_hashes))
+        log.info("loaded and committed %d site(s) in %.1f s", len(staged), time.monotonic() - loading)
+
+
+def table_specs(con: duckdb.DuckDBPyConnection) -> dict[str, TableSpec]:
+    """Spec of each dump file's table, read from the database's own schema (the DDL)."""
+    specs = {}
+    for file, table in FILE_TABLES.items():
+        described = con.execute(SQL("describe", table=table)).fetchall()
+        specs[file] = table_spec(table, [(row[0], row[1]) for row in described])
+    return specs
+
+
+def _loaded_dump(con: duckdb.DuckDBPyConnection, site: str) -> str | None:
+    return con.execute(SQL("loaded_dump"), {"site": site}).fetchall()[0][0]
+
+
+def staged_newest(results: list[FileResult]) -> datetime | None:
+    """The newest date of a parsed snapshot (how current it is)."""
+    return max((r.newest for r in results if r.newest), default=None)
+
+
+def newer_loaded(con: duckdb.DuckDBPyConnection, site: str, newest: datetime | None) -> str | None:
+    """dump_id of the loaded snapshot of `site` when it is newer than one whose newest date is
+    `newest`: such a snapshot is kept (never downgrade silently) and a warning says so."""
+    [(loaded, loaded_newest)] = con.execute(SQL("loaded_dump"), {"site": site}).fetchall()
+    if loaded_newest and newest and loaded_newest > newest:
+        log.warning("%s: the database holds a newer dump (%s) than this one; kept it, "
+                    "use --force to replace it with the older one", site, loaded)
+        return loaded
+    return None
+
+
+def _same_files(con: duckdb.DuckDBPyConnection, site: str, files: list[DumpFile],
+                source_hashes: dict[Path, str]) -> bool:
+    loaded = con.execute(SQL("loaded_files"), {"site": site}).fetchall()
+    given = sorted((f.file, source_hashes[f.source], STEP.version) for f in files)
+    return [tuple(row) for row in loaded] == given
+
+
+def _stage(todo: dict[str, list[DumpFile]], specs: dict[str, TableSpec], tmp: Path,
+           progress: bool, workers: int | None, source_hashes: dict[Path, str]) -> dict[str, list[FileResult]]:
+    """Parse every file of every site to be loaded; raises DumpError at the first bad one."""
+    files = [f for fs in todo.values() for f in fs]
+    total = sum(f.size for f in files)
+    workers = workers or os.cpu_count() or 1
+    if total < POOL_MIN_BYTES:
+        workers = 1
+    show = progress and sys.stderr.isatty()
+    staged: dict[str, list[FileResult]] = {name: [] for name in todo}
+    with make_pool(workers) as pool, tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
+                                          desc="ingest", disable=not show, file=sys.stderr) as bar:
+        for source, group in _by_source(files):
+            staging = _stage_source(source, group, specs, pool, tmp, bar.update, workers, source_hashes[source])
+            for dump_file, result in staging:
+                log.info("%s: %d rows (%.1f MB) in %.1f s", dump_file.label, result.rows,
+                         result.size_bytes / 1e6, result.parse_seconds)
+                staged[dump_file.site].append(result)
+    return staged
+
+
+def _by_source(files: list[DumpFile]) -> Iterator[tuple[Path, list[DumpFile]]]:
+    groups: dict[Path, list[DumpFile]] = {}
+    for dump_file in files:
+        groups.setdefault(dump_file.source, []).append(dump_file)
+    yield from groups.items()
+
+
+def _stage_source(source: Path, group: list[DumpFile], specs: dict[str, TableSpec], pool, tmp: Path,
+                  on_progress, workers: int, source_sha256: str) -> Iterator[tuple[DumpFile, FileResult]]:
+    """Stage the files of one source; an archive is decompressed once, member after member."""
+    in_flight = 2 * workers
+    if group[0].kind == KIND_7Z:
+        wanted = {f.member.rsplit("/", 1)[-1]: f for f in group if f.member}
+        with archive_members(source) as members:
+            for name, reader in members:
+                if name in wanted:
+                    dump_file = wanted[name]
+                    yield dump_file, stage_xml(reader, dump_file, specs[dump_file.file], pool, tmp,
+                                               on_progress, in_flight)
+        return
+    for dump_file in group:
+        with open_plain(dump_file.source) as handle:
+            if dump_file.kind == KIND_CSV:
+                yield dump_file, stage_csv(handle, dump_file, specs["Posts"], tmp, on_progress, source_sha256)
+            else:
+                yield dump_file, stage_xml(handle, dump_file, specs[dump_file.file], pool, tmp,
+                                           on_progress, in_flight, source_sha256)
+
+
+def dump_id(site: str, results: list[FileResult]) -> str:
+    """`site@YYYY-MM-DD-xxxxxxxx`: newest date in the snapshot + hash of its files' checksums."""
+    newest = max((r.newest for r in results if r.newest), default=None)
+    lines = "\n".join(sorted(f"{r.dump_file.file}:{r.sha256}" for r in results))
+    digest = hashlib.sha256(lines.encode()).hexdigest()[:8]
+    return f"{site}@{newest:%Y-%m-%d}-{digest}" if newest else f"{site}@undated-{digest}"
+
+
+def load_site(con: duckdb.DuckDBPyConnection, site: str, results: list[FileResult],
+              source_hashes: dict[Path, str]) -> SiteReport:
+    """Replace every dump-table row of `site` with the staged snapshot (inside the caller's transaction)."""
+    snapshot = dump_id(site, results)
+    params = {"site": site}
+    log.info("%s: loading %s into the database", site, snapshot)
+    started = time.monotonic()
+    for table in DUMP_TABLES:
+        con.execute(SQL("delete_site", table=table), params)
+    for result in results:
+        if result.parts:
+            parts = staged_parts(result.parts)  # noqa: F841 (read by name in load_parts)
+            con.execute(SQL("load_parts", table=FILE_TABLES[result.dump_file.file]), {**params, "dump_id": snapshot})
+    con.execute(SQL("load_post_tags"), params)
+    watermarks, bots = STEP.rules
+    con.execute(SQL("flag_watermarks"), {**params, "rules": STEP.rule_file(watermarks)})
+    con.execute(SQL("flag_bots"), {**params, "rules": STEP.rule_file(bots)})
+    con.register("files", _dumps_rows(site, snapshot, results, source_hashes))
+    try:
+        con.execute(SQL("record_dump"))
+    finally:
+        con.unregister("files")
+    rows = {t: con.execute(SQL("table_rows", table=t), params).fetchall()[0][0] for t in DUMP_TABLES}
+    log.info("%s: loaded %d posts in %.1f s", site, rows["posts"], time.monotonic() - started)
+    return SiteReport(site, snapshot, "loaded", rows, sum(r.size_bytes for r in results))
+
+
+@contextmanager
+def _settings(con: duckdb.DuckDBPyConnection, settings: dict[str, str]) -> Iterator[None]:
+    """DuckDB `settings` for the duration of the block, then the previous values."""
+    before = {name: con.execute(SQL("setting"), {"name": name}).fetchall()[0][0] for name in settings}
+    for name, value in settings.items():
+        con.execute(SQL("set", name=name), {"value": value})
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            con.execute(SQL("set", name=name), {"value": value})
+
+
+def _dumps_rows(site: str, snapshot: str, results: list[FileResult],
+                source_hashes: dict[Path, str]) -> pa.Table:
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    rows = [{
+        "site": site, "dump_id": snapshot, "file": r.dump_file.file, "source": str(r.dump_file.source),
+        "member": r.dump_file.member, "size_bytes": r.size_bytes, "sha256": r.sha256,
+        "source_sha256": source_hashes[r.dump_file.source], "rows": r.rows, "newest_date": r.newest,
+        "parse_seconds": r.parse_seconds, "pipeline_version": STEP.version, "ingested_at": now,
+    } for r in results]
+    return pa.Table.from_pylist(rows)

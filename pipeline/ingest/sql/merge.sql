@@ -1,0 +1,19 @@
+-- Statements of pipeline/ingest/merge.py: move a site parsed elsewhere (a Dask worker wrote it into
+-- a staging database) into the main database, replacing that site's previous snapshot. The
+-- replace runs for every dump table inside ONE transaction, so readers see either the old
+-- snapshot or the new one. `{table}` is a name from load.DUMP_TABLES, never user input.
+
+-- name: attach
+ATTACH ? AS staged (READ_ONLY);
+
+-- name: detach
+DETACH staged;
+
+-- name: newest
+-- How current the staged snapshot is.
+SELECT max(newest_date) FROM staged.dumps;
+
+-- name: replace
+-- Parameter: the list of staged sites.
+DELETE FROM main.{table} WHERE site IN (SELECT unnest(?::VARCHAR[]));
+INSERT INTO main.{table} BY NAME SELECT * FROM staged.{table};

@@ -1,0 +1,32 @@
+"""Publish: the study dataset (export, with its datasheet) and the HTML report."""
+
+from pipeline.core.step import Step
+
+_READS = ("question_labels", "question_text", "posts", "users", "dumps", "topic_models", "topics",
+          "question_topics", "topics_over_time", "topic_stages", "stage_coverage")
+
+EXPORT = Step(
+    name="export",
+    version="export-1",
+    package="pipeline.publish",
+    summary="Parquet + CSV with CC BY-SA attribution, DATASHEET.md, coding sample",
+    reads=_READS,
+    writes=("`data/exports/<name>/`",),
+    rules=("rules/licenses.v1.csv", "templates/DATASHEET.md.j2"),
+    command="stackmine export NAME [selection] [--pseudonymise] [--sample N --seed S]",
+    entry="pipeline.publish.export:run",
+    per="folder",
+)
+
+REPORT = Step(
+    name="report",
+    version="report-1",
+    package="pipeline.publish",
+    summary="one self-contained HTML page from the named queries, one PNG per plot",
+    reads=_READS,
+    writes=("`data/report/index.html` + one PNG per plot",),
+    rules=("templates/report.html.j2",),
+    command="stackmine report [--out DIR]",
+    entry="pipeline.publish.report:run",
+    per="folder",
+)

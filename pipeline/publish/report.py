@@ -1,0 +1,136 @@
+"""`stackmine report`: one self-contained HTML page of the study's results, plus its PNG figures.
+
+The numbers come from the named queries in `queries/` (the same SQL a researcher can run with
+`stackmine query`), so the report never computes a figure the library cannot reproduce. Images
+are embedded as base64 PNG: `index.html` opens offline, attaches to an e-mail, and its figures
+are also written beside it as PNG files for papers. The database is only read.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import jinja2
+
+from pipeline import __version__
+
+from pipeline.publish import datasheet, plots
+
+from pipeline.core import queries
+from pipeline.core.paths import DEFAULT_REPORT
+from pipeline.publish.export import ExportOptions, resolve_topic_model, select_rows
+from pipeline.core.selection import Selection
+from pipeline.core.step import Scope
+
+log = logging.getLogger(__name__)
+
+DEFAULT_OUT = DEFAULT_REPORT
+TEMPLATE = "report.html.j2"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One plot: `slug` names its PNG file and its element id in the page."""
+
+    slug: str
+    title: str
+    caption: str
+    png: bytes
+
+    @property
+    def data_uri(self) -> str:
+        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """Where the report went and which figures it holds."""
+
+    index: Path
+    figures: list[str]
+
+
+def rows(con: duckdb.DuckDBPyConnection, name: str, **params: str) -> list[dict]:
+    """Rows of the named query in `queries/`, as dicts."""
+    query = queries.load_query(name)
+    return queries.run_query(con, query, params).to_pylist()
+
+
+def figures(con: duckdb.DuckDBPyConnection, coverage: list[dict]) -> list[Figure]:
+    """The report's four figures, each from one named query."""
+    return [
+        Figure("stage-coverage", "Stage coverage: notebook vs baseline",
+               "Share of ML questions whose primary stage is each lifecycle stage, notebook questions vs "
+               "non-notebook (baseline) ones, with 95% Wilson intervals; right: the difference with its "
+               "95% Newcombe interval, coloured by verdict. Query: stage_coverage_vs_baseline.",
+               plots.stage_coverage(coverage)),
+        Figure("platforms-over-time", "Platforms over time",
+               "Notebook questions per platform and year, all sites together (a question on two platforms "
+               "counts for both). Query: platform_questions_per_year.",
+               plots.platforms_over_time(rows(con, "platform_questions_per_year"))),
+        Figure("topics", "Topics",
+               "Questions per topic of the newest topic model (outliers left out), labelled with top terms "
+               "and the topic's main lifecycle stage. Query: questions_per_topic.",
+               plots.topic_sizes(rows(con, "questions_per_topic"))),
+        Figure("topics-over-time", "Topics over time",
+               "Questions per period of the largest topics. Query: topic_trends.",
+               plots.topics_over_time(rows(con, "topic_trends"))),
+    ]
+
+
+def summary(con: duckdb.DuckDBPyConnection, selection: Selection) -> datasheet.Facts | None:
+    """The datasheet facts of the study selection (what `stackmine export` would write), or None."""
+    table = select_rows(con, selection, resolve_topic_model(con, selection, None))
+    if table.num_rows == 0:
+        return None
+    return datasheet.gather(con, table, ExportOptions("report", selection), {}, 0)
+
+
+def build(con: duckdb.DuckDBPyConnection, out: Path = DEFAULT_OUT, selection: Selection | None = None) -> ReportResult:
+    """Write `out/index.html` and one PNG per figure; returns the page's path and figure slugs."""
+    selection = selection or Selection()
+    coverage = rows(con, "stage_coverage_vs_baseline")
+    figs = figures(con, coverage)
+    html = render(figs, coverage, summary(con, selection), selection)
+    out.mkdir(parents=True, exist_ok=True)
+    for fig in figs:
+        (out / f"{fig.slug}.png").write_bytes(fig.png)
+    index = out / "index.html"
+    index.write_text(html, encoding="utf-8")
+    log.info("report with %d figures written to %s", len(figs), index)
+    return ReportResult(index, [f.slug for f in figs])
+
+
+def run(con: duckdb.DuckDBPyConnection, scope: Scope) -> int:
+    """The report step: the report into the folder `scope.name`; returns the number of figures."""
+    return len(build(con, Path(scope.name)).figures)
+
+
+def render(figs: list[Figure], coverage: list[dict], facts: datasheet.Facts | None, selection: Selection) -> str:
+    """The HTML page (autoescaped: titles from posts are user content)."""
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(lambda name: (resources.files("pipeline.publish") / "templates" / name).read_text("utf-8")),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    metric_sets, metric_rows = pivot_metrics(facts.metrics if facts else [])
+    return env.get_template(TEMPLATE).render(
+        figures=figs, coverage=coverage, facts=facts, selection=selection.describe(), version=__version__,
+        metric_sets=metric_sets, metric_rows=metric_rows,
+    )
+
+
+def pivot_metrics(metrics: list[dict]) -> tuple[list[str], list[tuple[str, dict[str, dict]]]]:
+    """Evaluation sets (columns) and, per label in recorded order, each set's metrics (a compact table)."""
+    sets = list(dict.fromkeys(m["gold_set"] for m in metrics))
+    rows: dict[str, dict[str, dict]] = {}
+    for m in metrics:
+        rows.setdefault(m["label"], {})[m["gold_set"]] = m
+    return sets, list(rows.items())

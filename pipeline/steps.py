@@ -1,0 +1,149 @@
+"""The pipeline's steps in order, and what follows from their declarations.
+
+Each stage package declares its step once (`pipeline/<stage>/__init__.py`); this module puts
+them in order and derives the rest:
+- `connect`: a database with every step's tables (each package's `sql/tables.sql`);
+- `upstream` and `input_key`: a step's ledger key is its name, version and rule files plus the
+  fingerprint of what the steps it reads from wrote for its scope, so a changed dump, rule file
+  or upstream output makes it recompute and everything unchanged is skipped;
+- `run_step`: run a step for a scope through the ledger (the CLI verbs and the Prefect flows
+  both call it, so they agree on what is fresh);
+- `ingest_sources`: the same for ingest, whose inputs are files and whose scope is each site;
+- `steps_table`: the README's table of steps.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from pipeline import acquire, classify, coverage, evaluate, ingest, publish, text, topics
+from pipeline.core import ledger
+from pipeline.core.db import DEFAULT_DB, LEDGER_TABLES, ensure_schema
+from pipeline.core.db import connect as _connect
+from pipeline.core.sql import SqlFile
+from pipeline.core.step import Scope, Step, make_key
+
+STEPS: tuple[Step, ...] = (acquire.STEP, ingest.STEP, text.STEP, classify.STEP, evaluate.STEP, topics.STEP,
+                           coverage.STEP, publish.EXPORT, publish.REPORT)
+CHAIN: tuple[Step, ...] = tuple(step for step in STEPS if step.chain)
+BY_NAME: dict[str, Step] = {step.name: step for step in STEPS}
+SQL = SqlFile("pipeline.ingest", "ingest.sql")
+
+
+def schema() -> list[SqlFile]:
+    """The DDL of every step's tables, in step order (later tables may refer to earlier ones)."""
+    return [ddl for ddl in (step.tables() for step in STEPS) if ddl is not None]
+
+
+def connect(path: str | Path = DEFAULT_DB, read_only: bool = False,
+            wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) a stackmine database with every step's tables."""
+    return _connect(path, read_only=read_only, wait_seconds=wait_seconds, schema=schema())
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every step's tables on an open connection (an in-memory database, a staging file)."""
+    ensure_schema(con, [LEDGER_TABLES, *schema()])
+
+
+def upstream(step: Step) -> tuple[Step, ...]:
+    """The steps before `step` that write a table it reads."""
+    before = STEPS[: [s.name for s in STEPS].index(step.name)]
+    return tuple(s for s in before if set(s.writes) & set(step.reads))
+
+
+def all_sites(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every site with an ingested snapshot."""
+    return [row[0] for row in con.execute(SQL("sites")).fetchall()]
+
+
+def input_key(con: duckdb.DuckDBPyConnection, step: Step, scope: Scope, *extra: object) -> str:
+    """Ledger key of `step` for `scope`: its identity and rules, the state of its inputs, `extra`."""
+    sites = scope.sites or tuple(all_sites(con))
+    inputs = [(up.name, ledger.fingerprint(con, up, sites)) for up in upstream(step)]
+    return make_key(step.name, step.version, step.rules_checksum(), inputs, extra)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one step for one scope."""
+
+    step: str
+    scope: str
+    status: str  # "done" | "skipped"
+    rows: int | None = None
+    seconds: float = 0.0
+    result: object = None  # what the step's function returned (e.g. the topic run), when it ran
+
+    def as_dict(self) -> dict:
+        return {"stage": self.step, "scope": self.scope, "status": self.status, "rows": self.rows,
+                "seconds": self.seconds}
+
+
+def run_step(con: duckdb.DuckDBPyConnection, step: Step, scope: Scope, work: Callable[[], object],
+             force: bool = False, extra: tuple = (), output_exists: bool = True) -> Outcome:
+    """Run `work()` (the step for `scope`) unless the ledger says it is current; record it.
+
+    `force` runs it anyway (what a single CLI verb does: it was asked for); `extra` adds inputs
+    the tables do not show (a selection, fit parameters); `output_exists` False (a deleted export
+    folder) runs it too.
+    """
+    key = input_key(con, step, scope, *extra)
+    if not force and output_exists and ledger.is_current(con, step, scope, key):
+        return Outcome(step.name, scope.name, "skipped")
+    started = time.perf_counter()
+    result = work()
+    seconds = time.perf_counter() - started
+    rows = result if isinstance(result, int) else None
+    sites = scope.sites or tuple(all_sites(con))
+    ledger.record(con, step, Scope(scope.name, sites), key, rows, seconds)
+    return Outcome(step.name, scope.name, "done", rows, seconds, result)
+
+
+def ingest_keys(con: duckdb.DuckDBPyConnection, sites: dict[str, list], hashes: dict[Path, str]) -> dict[str, str]:
+    """Ledger key of each site's ingest: the SHA-256 of its source files, the parser's version
+    and the watermark and bot rules that ingest applies (editing them re-flags rows)."""
+    return {site: input_key(con, ingest.STEP, Scope.site(site), sorted({hashes[f.source] for f in files}))
+            for site, files in sites.items()}
+
+
+def ingest_sources(con: duckdb.DuckDBPyConnection, sources: list[Path], force: bool = False,
+                   progress: bool = False, workers: int | None = None, site: str | None = None,
+                   staging_dir: Path | None = None):
+    """`pipeline.ingest.load.ingest` through the ledger: sources are checksummed once; a site whose
+    key is current is left unchanged; the others load (even the same dump again, when only
+    the rule files changed) and are recorded. Returns the IngestReport."""
+    from pipeline.ingest.load import IngestReport, SiteReport, by_site, ingest_sites, source_hashes
+
+    sites = by_site(sources, site)
+    hashes = source_hashes([f for files in sites.values() for f in files])
+    keys = ingest_keys(con, sites, hashes)
+    current = {name for name in sites if not force and ledger.is_current(con, ingest.STEP, Scope.site(name), keys[name])}
+    todo = {name: files for name, files in sites.items() if name not in current}
+    report = ingest_sites(con, todo, hashes, force, progress, workers, staging_dir, reload=set(todo)) if todo \
+        else IngestReport()
+    for name in current:
+        report.sites.append(SiteReport(name, con.execute(SQL("loaded_dump"), {"site": name}).fetchall()[0][0], "unchanged"))
+    report.sites.sort(key=lambda done: list(sites).index(done.site))
+    for done in report.sites:
+        if done.status == "loaded":
+            ledger.record(con, ingest.STEP, Scope.site(done.site), keys[done.site], sum(done.rows.values()),
+                          report.seconds)
+    return report
+
+
+def steps_table() -> str:
+    """The README's table of steps (a test keeps the README in step with the declarations)."""
+    def cell(items: tuple[str, ...]) -> str:
+        return ", ".join(items)
+
+    lines = ["| step | reads | writes | command |", "|---|---|---|---|"]
+    for step in STEPS:
+        reads = step.reads + tuple(f"`{step.package.replace('.', '/')}/{r}`" for r in step.rules)
+        lines.append(f"| {step.name} | {cell(reads)} | {cell(step.writes)} | `{step.command}` |")
+    return "\n".join(lines)

@@ -1,0 +1,29 @@
+-- Statements of pipeline/text (question HTML -> question_text), one per `-- name:` section.
+-- Parameters: the site, twice (NULL = every site).
+
+-- name: count
+-- How many questions pipeline/text.py will parse (for its progress bar). Parameters: site, twice.
+SELECT count(*)
+FROM posts
+WHERE post_type_id = 1
+  AND NOT is_watermark
+  AND (?::VARCHAR IS NULL OR site = ?::VARCHAR);
+
+-- name: questions
+-- Not ordered: an ORDER BY would make DuckDB hold every body of a site in memory before the first row.
+-- Questions to parse for question_text (pipeline/text.py). Parameters: site (NULL = all sites), twice.
+-- Dump watermark rows (fabricated by Stack Exchange in 2025 dumps) are not questions anyone asked.
+SELECT site, dump_id, id, creation_date, title, body, tags
+FROM posts
+WHERE post_type_id = 1
+  AND NOT is_watermark
+  AND (?::VARCHAR IS NULL OR site = ?::VARCHAR);
+
+-- name: delete
+-- Clear question_text for a scope before rebuilding it. Parameters: site (NULL = all sites), twice.
+DELETE FROM question_text WHERE ?::VARCHAR IS NULL OR site = ?::VARCHAR;
+
+-- name: fingerprint
+-- What the ledger (pipeline/core/ledger.py) checks of question_text for a list of sites.
+SELECT site, dump_id, text_version, count(*) AS n
+FROM question_text WHERE site IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL ORDER BY ALL;
