@@ -32,7 +32,7 @@ STEPS: tuple[Step, ...] = (acquire.STEP, ingest.STEP, text.STEP, classify.STEP, 
                            coverage.STEP, publish.EXPORT, publish.REPORT)
 CHAIN: tuple[Step, ...] = tuple(step for step in STEPS if step.chain)
 BY_NAME: dict[str, Step] = {step.name: step for step in STEPS}
-SQL = SqlFile("pipeline.ingest", "ingest.sql")
+SQL = ingest.STEP.sql()
 
 
 def schema() -> list[SqlFile]:
@@ -140,10 +140,11 @@ def ingest_sources(con: duckdb.DuckDBPyConnection, sources: list[Path], force: b
 def steps_table() -> str:
     """The README's table of steps (a test keeps the README in step with the declarations)."""
     def cell(items: tuple[str, ...]) -> str:
-        return ", ".join(items)
+        return ", ".join(items).replace("|", "\\|")
 
-    lines = ["| step | reads | writes | command |", "|---|---|---|---|"]
+    lines = ["| step | package | reads | writes | command |", "|---|---|---|---|---|"]
     for step in STEPS:
-        reads = step.reads + tuple(f"`{step.package.replace('.', '/')}/{r}`" for r in step.rules)
-        lines.append(f"| {step.name} | {cell(reads)} | {cell(step.writes)} | `{step.command}` |")
+        rules = tuple(f"`{r}`" for r in step.rules)
+        lines.append(f"| {step.name} | `{step.package.replace('.', '/')}/` | {cell(step.reads + rules)} | "
+                     f"{cell(step.writes)} | `{step.command.replace('|', chr(92) + '|')}` |")
     return "\n".join(lines)

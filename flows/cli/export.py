@@ -1,4 +1,4 @@
-"""`stackmine export`: write a study dataset with its datasheet (see pipeline/export.py)."""
+"""`stackmine export`: write a study dataset with its datasheet (see pipeline/publish/export.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`stackmine report`: the self-contained HTML report with its PNG figures (pipeline/report.py)."""
+"""`stackmine report`: the self-contained HTML report with its PNG figures (pipeline/publish/report.py)."""
 
 from __future__ import annotations
 

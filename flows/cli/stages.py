@@ -26,7 +26,7 @@ SHOWN = ("stage", "n_notebook", "share_notebook", "n_baseline", "share_baseline"
 @click.option("--show-site", default="*", show_default=True, help="Print this site's rows ('*' = all sites together).")
 @click.option("--topic-model", "topic_model_id", help="Topic model for the topic view (default: newest of the selection).")
 @click.option("--overrides", type=click.Path(dir_okay=False, path_type=Path),
-              help="Reviewed topic→stage CSV (default: pipeline/rules/topic_stage_overrides.csv).")
+              help="Reviewed topic→stage CSV (default: pipeline/coverage/rules/topic_stage_overrides.csv).")
 @wait_option
 def stages_command(db_path: Path, sites, platforms, year_from, year_to, notebook, ml, where, fmt: str, by: str,
                    show_site: str, topic_model_id: str | None, overrides: Path | None, wait_seconds: float) -> None:

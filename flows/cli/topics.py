@@ -18,7 +18,7 @@ from pipeline.topics import STEP
               help="Embeddings: the shipped static MiniLM model, or TF-IDF+SVD (fast, weaker).")
 @click.option("--seed", type=int, default=42, show_default=True, help="Seed of every random step.")
 @click.option("--reducer", type=click.Choice(["auto", "pca", "umap"]), default="auto", show_default=True,
-              help="Dimension reduction before clustering (auto = PCA; see pipeline/topics.py for why).")
+              help="Dimension reduction before clustering (auto = PCA; see pipeline/topics/fit.py for why).")
 @click.option("--clusterer", type=click.Choice(["auto", "kmeans", "hdbscan"]), default="auto", show_default=True,
               help="Clustering (auto = k-means, every question gets a topic; hdbscan leaves outliers as -1).")
 @click.option("--n-topics", type=int, help="k for k-means; default round(sqrt(n / 2)), at most 50.")
@@ -34,7 +34,7 @@ def topics_command(db_path: Path, sites, platforms, year_from, year_to, notebook
                    save_model: Path | None, wait_seconds: float) -> None:
     """Fit BERTopic on title + prose + tags of the selected questions (default: notebook
     questions about ML) and store topic_models, topics, question_topics, topics_over_time.
-    Embeddings come from the model shipped in pipeline/models/ (no network) and are cached;
+    Embeddings come from the model shipped in pipeline/topics/models/ (no network) and are cached;
     the same input gives the same topics, and an unchanged input is skipped.
 
     \b

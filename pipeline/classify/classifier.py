@@ -1,7 +1,7 @@
 """question_text → question_labels: platforms, ml, stage, evidence, with the classifier version.
 
-The rules are data (`pipeline/rules/*.v1.yaml`), the matching is `pipeline/lexicon.py`, the
-decisions are `pipeline/decide.py`; this module only moves rows: it reads parsed questions for a
+The rules are data (`pipeline/classify/rules/*.v1.yaml`), the matching is `lexicon.py`, the
+decisions are `decide.py`; this module only moves rows: it reads parsed questions for a
 scope, labels them, and replaces that scope's labels in one transaction.
 """
 
@@ -65,7 +65,7 @@ class Classifier:
             found = self.scanner.scan_many(clean, present)
             by_rules = [decide(hits, self.rules) for hits in found]
             applies = [layer_applies(labels) for labels in by_rules]
-            # The layer's words, for the few questions it decides (16% of the SEDE sample): the
+            # The layer's words, for the few questions it decides (a minority): the
             # title's tokens found again, the lexicon words as the scan found them.
             words = [(tokens(question[0]), seen) if yes else None
                      for question, seen, yes in zip(clean, present, applies)]

@@ -1,21 +1,16 @@
 """A small trained layer over the rules: logistic regression that decides `ml`.
 
-Why: the rules alone generalise worse than they score on the questions they were written on
-(frozen rules: ml F1 0.94 on the half they were tuned on, 0.88 on the unseen half). A linear model
-over the same rule hits, plus the title's words, the lexicon's words found anywhere in the
-question and the tags, learns how much each signal is worth from labelled questions instead of
-from hand-set weights; on the unseen half, with the frozen rules, it raised ml F1 from 0.881 to
-0.921 (scripts/heldout_learned.sh; precision 0.84 -> 0.95, recall 0.93 -> 0.89). A model of the
-same kind for the primary stage (then with all prose words) did not beat the rules there
-(accuracy 0.529 vs 0.536, macro-F1 0.39 vs 0.52: 104 examples for 11 stages), so the stage stays
-the rules' decision. The layer only decides where the rules found an ML term but are not sure
-(`pipeline.decide.layer_applies`).
+Why: the rules alone generalise worse than they score on the questions they were written on. A
+linear model over the same rule hits, plus the title's words, the lexicon's words found anywhere
+in the question and the tags, learns how much each signal is worth from labelled questions
+instead of from hand-set weights (measured figures: README, "Classifier quality"). The layer only
+decides where the rules found an ML term but are not sure (`pipeline.classify.decide.layer_applies`).
 
-The model is data, not code: `pipeline/models/classifier-lr.v1.json` holds the feature names, the
+The model is data, not code: `pipeline/classify/models/classifier-lr.v1.json` holds the feature names, the
 coefficients and the ids of the questions it was trained on, written by scripts/train_classifier.py
 (fixed solver, C, cut-off, rounding: rebuilt byte for byte from the same gold file). Applying it is
 plain Python (dict lookups, one `math.fsum`); fitting (scikit-learn) happens in that script and,
-for honest scores on training questions, inside `stackmine evaluate` (pipeline/evaluate_learned.py).
+for honest scores on training questions, inside `stackmine evaluate` (pipeline/evaluate/honesty.py).
 """
 
 from __future__ import annotations
@@ -78,9 +73,9 @@ def question_features(hits: list[Hit], title_tokens: Iterable[str], lexicon_word
 def applies_to(features_or_hits: dict[str, float] | list[Hit]) -> bool:
     """Whether the layer can decide a question: only when the rules found at least one ML term.
 
-    Without any ML term the answer is no, as the rules say; 173 of the 300 dev questions have
-    none (3 of them gold ml=yes), 61% of the SEDE sample: skipping them keeps classify's speed.
-    The whole gate (also: the rules not already sure) is `pipeline.decide.layer_applies`.
+    Without any ML term the answer is no, as the rules say; most questions of a data-science
+    site have none, and skipping them keeps classify's speed.
+    The whole gate (also: the rules not already sure) is `pipeline.classify.decide.layer_applies`.
     """
     if isinstance(features_or_hits, dict):
         return "ml|ml" in features_or_hits
@@ -122,7 +117,7 @@ class LearnedModel:
 
     @classmethod
     def load(cls, path: Path | None = None) -> "LearnedModel":
-        """The shipped model (pipeline/models/classifier-lr.v1.json) or the file at `path`."""
+        """The shipped model (pipeline/classify/models/classifier-lr.v1.json) or the file at `path`."""
         resource = path or resources.files("pipeline.classify") / "models" / MODEL_FILE
         try:
             return cls(json.loads(resource.read_text(encoding="utf-8")))

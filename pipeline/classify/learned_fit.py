@@ -1,4 +1,4 @@
-"""Fitting the trained ml layer (pipeline/learned.py), and its out-of-fold predictions.
+"""Fitting the trained ml layer (pipeline/classify/learned.py), and its out-of-fold predictions.
 
 Used by scripts/train_classifier.py to build the shipped model file, and by `stackmine evaluate`
 to score questions the shipped model was trained on honestly: each such question is predicted by

@@ -1,9 +1,9 @@
 """Versioned rule files → one scanner that finds every lexicon term in a question.
 
-The three rule families (platforms, ml, stages) live as reviewed YAML in `pipeline/rules/`. This
+The three rule families (platforms, ml, stages) live as reviewed YAML in `pipeline/classify/rules/`. This
 module turns them into matchers once: a tag index, a spaCy `PhraseMatcher` over lower-cased word
 tokens of title, prose and inline code, and anchored regexes over code (codepatterns.py). Deciding
-labels from the hits is `pipeline/decide.py`'s job, so the same hits can be audited as evidence.
+labels from the hits is `pipeline/classify/decide.py`'s job, so the same hits can be audited as evidence.
 
 Prose goes through `Doc(vocab, words=...)` built from a regex tokenizer rather than spaCy's
 rule-based tokenizer: the lexicon is matched on lower-cased word tokens either way, and building
@@ -74,13 +74,13 @@ class Rules:
 
 
 def load_rules(versions: dict[str, str] | None = None) -> Rules:
-    """Read `pipeline/rules/<family>.<version>.yaml` for each family (default: v1)."""
+    """Read `pipeline/classify/rules/<family>.<version>.yaml` for each family (default: v1)."""
     versions = versions or {f: "v1" for f in FAMILIES}
     raw: dict[str, dict] = {}
     for family in FAMILIES:
         text = (resources.files("pipeline.classify") / "rules" / f"{family}.{versions[family]}.yaml").read_text("utf-8")
         raw[family] = yaml.safe_load(text)
-        _check_strings(raw[family], f"pipeline/rules/{family}.{versions[family]}.yaml")
+        _check_strings(raw[family], f"pipeline/classify/rules/{family}.{versions[family]}.yaml")
     rules = Rules(raw=raw, version="+".join(raw[f]["version"] for f in FAMILIES))
     _collect_terms(rules)
     return rules
@@ -221,7 +221,7 @@ class Scanner:
         call: building a Doc has a fixed cost of about as much as matching a whole question.
         `present_out`, when given, receives each question's set of lexicon words (title, prose,
         inline code; the set the phrase matching builds anyway), in order: the trained ml layer
-        reads it (see `layer_words`), and finding it again costs 2% of the time.
+        reads it (see `layer_words`), and finding it again would cost time for nothing.
         """
         found: list[set[Hit]] = []
         for title, prose, inline_code, code, tag_list in questions:
@@ -274,7 +274,7 @@ class Scanner:
 
     def layer_words(self, title: str, prose: str, inline_code: list[str]) -> tuple[list[str], set[str]]:
         """A question's title tokens, and the lexicon words in its title, prose and inline code
-        (the set `_words` builds): the words the trained ml layer (pipeline/learned.py) reads.
+        (the set `_words` builds): the words the trained ml layer (pipeline/classify/learned.py) reads.
         Found again for the few questions the layer decides, not kept for all during the scan."""
         fields = [TOKEN_RE.findall(text.lower()) for text in (title, prose, " ; ".join(inline_code))]
         return fields[0], self.lexicon_words.intersection(chain.from_iterable(fields))

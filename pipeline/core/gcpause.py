@@ -1,8 +1,8 @@
 """Pause Python's cycle collector around allocation-heavy work that makes no reference cycles.
 
 Labelling a batch (classify) and parsing chunks (ingest) allocate many short-lived objects while
-large batches are alive, so the collector keeps re-scanning them and finds nothing: measured 16%
-of classify's CPU on 20,000 questions and about 4% of ingest's. Reference counting still frees
+large batches are alive, so the collector keeps re-scanning them and finds nothing (a sizeable
+share of classify's CPU when it runs). Reference counting still frees
 everything; cycles other code made meanwhile are collected once the collector is back on.
 """
 

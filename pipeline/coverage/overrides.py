@@ -1,6 +1,6 @@
 """Reviewed corrections of the topic → stage mapping, read from a CSV.
 
-Format (pipeline/rules/topic_stage_overrides.csv, UTF-8, header required):
+Format (pipeline/coverage/rules/topic_stage_overrides.csv, UTF-8, header required):
 
     topic_model_id,topic_id,stage,stage2,reviewer,note
     3f2a9c0d1e4b5a67,4,environment,,ana,"kernel/install questions; members mislabelled as training"

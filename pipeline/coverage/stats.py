@@ -19,7 +19,6 @@ import math
 from dataclasses import dataclass
 
 Z95 = 1.959963984540054
-VERDICTS = ("discussed", "under-discussed", "skipped")
 
 
 def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:

@@ -1,12 +1,12 @@
 """Lifecycle stages: which stages topics are about, and which stages notebook ML questions skip.
 
 Reads `question_labels`, `question_text`, `topics`, `question_topics`; writes `topic_stages` and
-`stage_coverage` (pipeline/sql/stages.sql) in one transaction.
+`stage_coverage` (pipeline/coverage/sql/tables.sql) in one transaction.
 
 Two views, both stored:
 - question level (the counts): each ML question counts once, under its classified primary
   stage, so shares over the 15 stages add up to 1. Notebook ML questions are compared with
-  non-notebook ML questions of the same sites and years (the baseline); see pipeline/coverage.py.
+  non-notebook ML questions of the same sites and years (the baseline); see pipeline/coverage/stats.py.
   Rows per site, and pooled over the sites that have notebook ML questions (site '*').
 - topic level (a second view): each topic gets stages from its members' labels and its terms
   (`map_topic`); a stage's topic coverage is the notebook ML questions in topics whose main stage

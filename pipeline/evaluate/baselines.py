@@ -1,7 +1,7 @@
 """The naive methods every classifier score is read against: tags-only and keyword-anywhere.
 
 Both take the same parsed question the rules see and return codebook labels, so `evaluate`
-scores all three with the same code. Their term lists are `pipeline/rules/baselines.v1.yaml`
+scores all three with the same code. Their term lists are `pipeline/evaluate/rules/baselines.v1.yaml`
 (keywords) and the tag lists of the rule files themselves (tags-only), so "tags-only" means
 "our own tag lexicon, without text" — the fairest version of that baseline.
 """
@@ -28,7 +28,7 @@ class Guess:
 
 
 def load_baselines(version: str = "v1") -> dict:
-    """The keyword lists of `pipeline/rules/baselines.<version>.yaml`."""
+    """The keyword lists of `pipeline/evaluate/rules/baselines.<version>.yaml`."""
     text = (resources.files("pipeline.evaluate") / "rules" / f"baselines.{version}.yaml").read_text("utf-8")
     return yaml.safe_load(text)
 

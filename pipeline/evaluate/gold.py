@@ -80,7 +80,7 @@ def _gold_row(path: Path, line: int, rec: dict) -> GoldRow:
 
 def collect(con: duckdb.DuckDBPyConnection, gold: list[GoldRow], gold_path: Path) -> list[Method]:
     """Labels of the classifier (stored; out-of-fold for its own training questions, see
-    pipeline/evaluate_learned.py), of the rules alone and of the baselines (computed now).
+    pipeline/evaluate/honesty.py), of the rules alone and of the baselines (computed now).
 
     `gold` must already exclude questions `honesty` says to drop (see `honest_gold`).
     """

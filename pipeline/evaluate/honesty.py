@@ -1,9 +1,9 @@
 """Honest scores for a classifier with a trained layer: never score a question it was trained on.
 
-The shipped layer (pipeline/models/classifier-lr.v1.json) was fitted on a gold file whose SHA-256
+The shipped layer (pipeline/classify/models/classifier-lr.v1.json) was fitted on a gold file whose SHA-256
 and question ids it stores. When `stackmine evaluate` is given that same file, the stored labels
 of those questions (from the model that saw them) are replaced by out-of-fold ml labels: five fixed
-folds, each predicted by a model refitted on the other four (pipeline/learned_fit.py). When a
+folds, each predicted by a model refitted on the other four (pipeline/classify/learned_fit.py). When a
 different gold file shares questions with the training set, those questions are left out of every
 method's scores. Either way the printed header says which it was.
 """

@@ -2,8 +2,8 @@
 
 `stackmine evaluate` prints scores; a published dataset needs them written down next to the
 classifier version that produced its labels. `measure` scores the stored labels against a gold
-file with the evaluator's own functions (pipeline/evaluate.py, pipeline/scoring.py) and
-`scripts/record_evaluation.py` saves the rows in `pipeline/evaluations/classifier_metrics.csv`,
+file with the evaluator's own functions (pipeline/evaluate/gold.py, pipeline/evaluate/scoring.py) and
+`scripts/record_evaluation.py` saves the rows in `pipeline/evaluate/records/classifier_metrics.csv`,
 which is committed: the gold sets live outside the repository, so users cannot recompute them,
 but a test on the team's machines (marked `shared`) does and compares.
 """
@@ -17,9 +17,6 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.classify.classifier import Classifier
-from pipeline.evaluate.gold import collect, honest_gold, read_gold
-from pipeline.evaluate.scoring import binary_scores, stage_scores
 
 METRICS_FILE = "classifier_metrics.csv"
 COLUMNS = ("classifier_version", "gold_set", "label", "precision", "recall", "f1", "support")
@@ -49,6 +46,10 @@ def measure(con: duckdb.DuckDBPyConnection, gold_path: Path, gold_set: str, half
     Binary labels get precision, recall and F1 with their gold support; the primary stage gets
     accuracy (in `precision`, named in `label`) and macro-F1 over gold ml=yes questions.
     """
+    from pipeline.classify.classifier import Classifier  # spaCy: only when measuring, not to read the records
+    from pipeline.evaluate.gold import collect, honest_gold, read_gold
+    from pipeline.evaluate.scoring import binary_scores, stage_scores
+
     gold, _note = honest_gold(read_gold(gold_path, parity=half), gold_path)
     rules = collect(con, gold, gold_path)[0]  # the classifier as shipped (out-of-fold on its training questions)
     version = Classifier().version  # collect() refused labels of any other version

@@ -89,7 +89,7 @@ def _abbrev(stage: str) -> str:
 DEVELOPMENT_SET = "dev.csv"
 CAVEAT = ("note: the rules were developed on dev.csv, so every score that depends on them is optimistic (the "
           "rules column most; platforms of the classifier are the rules'); held-out estimates are in "
-          "pipeline/evaluations/classifier_metrics.csv (scripts/heldout_estimate.sh, scripts/heldout_learned.sh)")
+          "pipeline/evaluate/records/classifier_metrics.csv (scripts/heldout_estimate.sh, scripts/heldout_learned.sh)")
 
 
 def report(source: str, gold: list, methods: list, note: str = "") -> str:

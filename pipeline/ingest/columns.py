@@ -1,6 +1,6 @@
 """Turn the string attributes of dump rows into typed Arrow tables shaped like the dump tables.
 
-The DDL in `pipeline/sql/dump_tables.sql` is the single source of truth: the columns a dump file
+The DDL in `pipeline/ingest/sql/tables.sql` is the single source of truth: the columns a dump file
 fills, their Arrow types and the XML attribute (or SEDE CSV header) each comes from are derived
 from `DESCRIBE <table>`, so a column added to the DDL is parsed without touching this module.
 Runs on the parser worker threads; imports nothing heavy.

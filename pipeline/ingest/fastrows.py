@@ -1,7 +1,7 @@
 """A compiled tokenizer for the dump's one-row-per-line XML: the fast path of `xmlrows`.
 
-Why: lxml parses a dump at about 140 MB/s, but handing every attribute to Python as a str and
-then to Arrow costs twice that again. Dump rows are regular (`  <row Name="value" ... />`, one per
+Why: lxml parses a dump quickly, but handing every attribute to Python as a str and then to
+Arrow costs about twice the parse again (README, "How ingest reads a dump"). Dump rows are regular (`  <row Name="value" ... />`, one per
 line, only XML's predefined entities and character references), so a small numba kernel can read
 them straight into Arrow buffers without creating a Python object per value.
 
@@ -12,10 +12,7 @@ unknown or repeated attribute, a raw newline inside a value (normalised too, CR 
 a control character, `<` in a value, an entity other than the five predefined ones, a character
 reference outside XML's Char range, bytes that are not valid UTF-8. Giving up is not an error: the
 caller parses that chunk with lxml, which either reads it (same result, slower) or reports the
-problem with its file line. tests/test_fastrows.py compares both paths on every real dump era.
-
-Numbers (500 MB synthetic Posts.xml, one core): the kernel plus building the Arrow columns takes
-about 1.1 CPU-s, lxml alone (building nothing) 3.6 s, lxml with the columns built 7.5 s.
+problem with its file line. The ingest tests compare both paths on every real dump era.
 """
 
 from __future__ import annotations
@@ -297,8 +294,8 @@ class _Scratch(threading.local):
 
 def _lazy(shape: tuple[int, int], dtype: type) -> np.ndarray:
     """An array whose untouched pages cost no memory. Not np.empty: NumPy asks the kernel for huge
-    pages on large arrays, and one touched byte per column then made a 2 MB page resident
-    (+80 MB of peak RSS); an anonymous mmap is backed lazily by plain 4 kB pages."""
+    pages on large arrays, and one touched byte per column then makes a whole huge page resident
+    (peak RSS grows with the number of columns); an anonymous mmap is backed lazily by plain pages."""
     size = max(shape[0] * shape[1] * np.dtype(dtype).itemsize, 1)
     return np.frombuffer(mmap.mmap(-1, size), dtype, count=shape[0] * shape[1]).reshape(shape)
 

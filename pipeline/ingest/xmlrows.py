@@ -175,8 +175,7 @@ _PER_THREAD = threading.local()
 
 
 def _parser() -> tuple[etree.XMLParser, _Rows]:
-    # One parser per thread, reused: lxml leaks about 0.3 MB for every parser created and
-    # dropped, which over thousands of chunks breaks the flat-memory promise. Per thread, not per
+    # One parser per thread, reused: lxml leaks memory for every parser created and dropped, which over thousands of chunks breaks the flat-memory promise. Per thread, not per
     # process, because a parser is not thread-safe and flows may ingest sites on threads.
     if not hasattr(_PER_THREAD, "parser"):
         target = _Rows()

@@ -3,7 +3,7 @@
 Stack Exchange content may be republished only with a link to each post, its author's name and
 profile, and the CC BY-SA version it was contributed under. Newer dumps say the version per post
 (`ContentLicense`); for older ones it follows from the post date by Stack Exchange's published
-rule, kept as data in `pipeline/rules/licenses.v1.csv` so a reviewer can check it.
+rule, kept as data in `pipeline/publish/rules/licenses.v1.csv` so a reviewer can check it.
 
 Analyses that need no attribution can instead get salted hashes of user ids and names: the salt
 is chosen by the caller (or at random) and never written anywhere, so the hashes cannot be

@@ -2,7 +2,7 @@
 
 The facts (sources, checksums, counts, classifier quality) are read from the database and the
 export itself at export time, never typed by hand, so the datasheet cannot drift from the data.
-The prose around them lives in `pipeline/templates/DATASHEET.md.j2`. Nothing time-dependent is
+The prose around them lives in `pipeline/publish/templates/DATASHEET.md.j2`. Nothing time-dependent is
 written: the same export of the same database gives the same datasheet.
 """
 
@@ -108,7 +108,7 @@ def dump_provenance(con: duckdb.DuckDBPyConnection, sites: list[str]) -> list[di
 
 
 def classifier_metrics(versions: list[str]) -> list[dict]:
-    """Measured quality of these classifier versions, as recorded in pipeline/evaluations/.
+    """Measured quality of these classifier versions, as recorded in pipeline/evaluate/records/.
 
     Empty when the version was never measured; the datasheet then says so plainly rather than
     quoting numbers of another version.

@@ -1,6 +1,6 @@
 """Document embeddings for topic modelling, fully offline.
 
-Two backends: the static model2vec model shipped in `pipeline/models/` (distilled once from
+Two backends: the static model2vec model shipped in `pipeline/topics/models/` (distilled once from
 all-MiniLM-L6-v2 by scripts/distill_embeddings.py; thousands of docs/s, numpy only), and a
 TF-IDF + TruncatedSVD pipeline (weaker topics, no model file) for fast tests. Per-document
 embeddings are cached in DuckDB's `embedding_cache` by content hash, so a question is embedded once.
@@ -61,7 +61,7 @@ class Model2VecEmbedder:
         if not weights.is_file():
             raise StackmineError(
                 f"{weights}: embedding model missing. Reinstall stackmine (the model ships in "
-                "pipeline/models/), or rebuild it with scripts/distill_embeddings.py."
+                "pipeline/topics/models/), or rebuild it with scripts/distill_embeddings.py."
             )
         self.model = StaticModel.from_pretrained(str(path))
         digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:12]

@@ -1,7 +1,7 @@
 """Topics of a selection of questions: BERTopic over title + prose + tags, offline and seeded.
 
 Reads `question_text` + `question_labels` through a `Selection`; writes `topic_models`, `topics`,
-`question_topics`, `topics_over_time` (pipeline/sql/topics.sql) in one transaction. The model id
+`question_topics`, `topics_over_time` (pipeline/topics/sql/tables.sql) in one transaction. The model id
 hashes (selection, resolved parameters, document content, versions): the same input finds its
 id and is skipped, so a rerun leaves the database as it was.
 
@@ -9,10 +9,9 @@ Corpus-size rule (default): PCA to 5 dimensions, then k-means with k = round(sqr
 clamped to 1..50 (61 questions give 6 topics, 5,000 give 50); every question gets a topic, no
 outliers, no numba compile, fully deterministic. UMAP + HDBSCAN is available (`--reducer umap
 --clusterer hdbscan`; min_cluster_size = n // 500 clamped to 10..200, min_samples 5) but is not
-the default, because measured here it was worse: on tens of documents HDBSCAN calls most of them
-outliers, and on the 20k bench corpus (real texts repeated with word dropout, bench/topics.py)
-UMAP+HDBSCAN reached NPMI -0.44 against LDA's -0.07, while PCA + k-means (k = 50) reached 0.08
-against LDA's 0.01 with the same k. `--n-topics` and `--min-topic-size` override the rule; the
+the default, because it measured worse here: on tens of documents HDBSCAN calls most of them
+outliers, and on the bench corpus (bench/topics.py) its coherence fell below LDA's while PCA +
+k-means stayed above it (figures in the README, "Topics"). `--n-topics` and `--min-topic-size` override the rule; the
 resolved values are stored in topic_models.parameters.
 """
 
@@ -267,7 +266,7 @@ def load_model(path: Path, embedder: Embedder | None = None):
     if "embedding_model" in config:
         raise StackmineError(
             f"{path}/config.json names an embedding model ({config['embedding_model']!r}); loading it "
-            "would contact the hub. Re-save the model with pipeline.topics.save_model."
+            "would contact the hub. Re-save the model with pipeline.topics.fit.save_model."
         )
     backend = None
     if embedder is not None and hasattr(embedder, "model"):

@@ -1,4 +1,4 @@
-"""Saving fitted topics into DuckDB: the write half of pipeline/topics.py.
+"""Saving fitted topics into DuckDB: the write half of pipeline/topics/fit.py.
 
 Kept apart from fitting so that fitting stays a pure function of documents and embeddings,
 and so the one-transaction replace rule lives in one place.

@@ -2,12 +2,12 @@
 -- Parameters: the site, twice (NULL = every site).
 
 -- name: count
--- How many parsed questions pipeline/classify.py will label (progress bar). Parameters: site, twice.
+-- How many parsed questions pipeline/classify/classifier.py will label (progress bar). Parameters: site, twice.
 SELECT count(*) FROM question_text WHERE ?::VARCHAR IS NULL OR site = ?::VARCHAR;
 
 -- name: questions
 -- Not ordered: sorting would materialise the whole site before the first row.
--- Parsed questions to classify (pipeline/classify.py). Parameters: site (NULL = all sites), twice.
+-- Parsed questions to classify (pipeline/classify/classifier.py). Parameters: site (NULL = all sites), twice.
 SELECT site, dump_id, post_id, title, prose, code, inline_code, tags
 FROM question_text
 WHERE ?::VARCHAR IS NULL OR site = ?::VARCHAR;

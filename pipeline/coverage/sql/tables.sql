@@ -1,4 +1,4 @@
--- Tables of pipeline/stages.py: which lifecycle stages topics are about, and how much each
+-- Tables of pipeline/coverage: which lifecycle stages topics are about, and how much each
 -- stage is discussed by notebook ML questions compared with non-notebook ML questions.
 
 CREATE TABLE IF NOT EXISTS topic_stages (
@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS stage_coverage (
     diff            DOUBLE,               -- share_notebook - share_baseline
     ci_low          DOUBLE,               -- 95% Newcombe (hybrid Wilson score) interval of diff
     ci_high         DOUBLE,
-    verdict         VARCHAR NOT NULL,     -- discussed / under-discussed / skipped (pipeline/stages.py)
+    verdict         VARCHAR NOT NULL,     -- discussed / under-discussed / skipped (pipeline/coverage/stats.py)
     topic_model_id  VARCHAR,              -- the topic view, scope 'all' only
     n_topics        INTEGER,              -- topics whose main stage is `stage`
     topic_questions INTEGER,              -- notebook ML questions in those topics

@@ -1,7 +1,7 @@
 -- Statements of pipeline/evaluate, one per `-- name:` section.
 
 -- name: gold_text
--- Text and stored labels of the gold questions (pipeline/evaluate.py). Needs a registered table
+-- Text and stored labels of the gold questions (pipeline/evaluate/gold.py). Needs a registered table
 -- `gold_keys(site, post_id)`; questions missing from question_text come back with NULL text.
 SELECT g.site, g.post_id, t.title, t.prose, t.code, t.inline_code, t.tags,
        l.platforms, l.ml, l.stage, l.stage2, l.classifier_version

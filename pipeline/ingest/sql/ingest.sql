@@ -39,7 +39,7 @@ FROM posts
 WHERE site = $site AND len(tags) > 0;
 
 -- name: flag_watermarks
--- Rule: pipeline/rules/watermarks.v1.csv (id and owner match, and the post has no history).
+-- Rule: pipeline/ingest/rules/watermarks.v1.csv (id and owner match, and the post has no history).
 UPDATE posts SET is_watermark = TRUE
 FROM read_csv($rules, header = true, all_varchar = true) AS rule
 WHERE posts.site = $site
@@ -48,7 +48,7 @@ WHERE posts.site = $site
   AND NOT EXISTS (SELECT 1 FROM post_history AS h WHERE h.site = $site AND h.post_id = posts.id);
 
 -- name: flag_bots
--- Rule: pipeline/rules/bots.v1.csv (site '*' means every site).
+-- Rule: pipeline/ingest/rules/bots.v1.csv (site '*' means every site).
 UPDATE users SET is_bot = TRUE
 FROM read_csv($rules, header = true, all_varchar = true) AS bot
 WHERE users.site = $site

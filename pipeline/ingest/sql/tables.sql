@@ -1,4 +1,4 @@
--- Tables filled by pipeline/ingest.py from the eight dump files (and SEDE CSV exports).
+-- Tables filled by pipeline/ingest from the eight dump files (and SEDE CSV exports).
 -- Every row carries site and dump_id; keys are (site, id) because ids repeat across sites.
 -- Columns are the union of all schema eras (2008-2025): an attribute a dump lacks is NULL,
 -- except the counts that old dumps omit when zero (answer/comment/view counts), which are 0.
@@ -9,7 +9,7 @@
 -- 8 hex digits of the SHA-256 over the sorted `File:sha256` lines of its files' raw XML/CSV bytes.
 -- So the same dump gives the same dump_id whether read from the .7z or an extracted folder, e.g.
 -- ai.stackexchange.com@2017-03-13-5c1f0a2e. Ingesting a site replaces all its rows in every table
--- below in one transaction (pipeline/ingest.py).
+-- below in one transaction (pipeline/ingest/load.py).
 
 CREATE TABLE IF NOT EXISTS dumps (
     site             VARCHAR NOT NULL,   -- e.g. ai.stackexchange.com

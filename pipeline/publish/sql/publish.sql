@@ -11,7 +11,7 @@ ORDER BY site, file;
 -- name: questions
 -- Rows of a study export: one per selected question, with labels, evidence and CC BY-SA attribution.
 -- Reads the registered tables `export_selected(site, post_id)` (the Selection, made by export.py) and
--- `license_rules(license, valid_from, valid_until, url)` (pipeline/rules/licenses.v1.csv).
+-- `license_rules(license, valid_from, valid_until, url)` (pipeline/publish/rules/licenses.v1.csv).
 -- Parameter 1: the topic_model_id whose topics to attach (NULL: topic columns stay empty);
 -- `topic_stage` is that topic's main stage (topic_stages rank 1).
 -- License: the post's ContentLicense when the dump has it, else the version in force on the

@@ -2,7 +2,7 @@
 -- Parameters: the site, twice (NULL = every site).
 
 -- name: count
--- How many questions pipeline/text.py will parse (for its progress bar). Parameters: site, twice.
+-- How many questions pipeline/text/extract.py will parse (for its progress bar). Parameters: site, twice.
 SELECT count(*)
 FROM posts
 WHERE post_type_id = 1
@@ -11,7 +11,7 @@ WHERE post_type_id = 1
 
 -- name: questions
 -- Not ordered: an ORDER BY would make DuckDB hold every body of a site in memory before the first row.
--- Questions to parse for question_text (pipeline/text.py). Parameters: site (NULL = all sites), twice.
+-- Questions to parse for question_text (pipeline/text/extract.py). Parameters: site (NULL = all sites), twice.
 -- Dump watermark rows (fabricated by Stack Exchange in 2025 dumps) are not questions anyone asked.
 SELECT site, dump_id, id, creation_date, title, body, tags
 FROM posts

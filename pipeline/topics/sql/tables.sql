@@ -1,4 +1,4 @@
--- Tables of pipeline/topics.py (BERTopic over a Selection of labelled questions).
+-- Tables of pipeline/topics (BERTopic over a Selection of labelled questions).
 -- A topic model is identified by topic_model_id = sha256 of (selection, parameters, content hash
 -- of the documents, versions), so rerunning on the same input finds its id and is skipped, and a
 -- changed input gets a new id that replaces the old model of the same selection and parameters.
@@ -14,7 +14,7 @@ CREATE TABLE IF NOT EXISTS topic_models (
     n_docs         INTEGER NOT NULL,
     n_topics       INTEGER NOT NULL,      -- excluding the outlier topic -1
     n_outliers     INTEGER NOT NULL,
-    coherence      DOUBLE,                -- mean NPMI of top-10 terms over the corpus (pipeline/quality.py)
+    coherence      DOUBLE,                -- mean NPMI of top-10 terms over the corpus (pipeline/topics/coherence.py)
     diversity      DOUBLE,                -- unique share of the top-10 terms of all topics
     fit_seconds    DOUBLE NOT NULL,
     created        TIMESTAMP NOT NULL
