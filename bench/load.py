@@ -29,10 +29,10 @@ import sys, duckdb, pyarrow.ipc as ipc, pyarrow.parquet as pq
 from pathlib import Path
 from pipeline.steps import ensure_tables
 from pipeline.ingest.dumpfiles import discover
-from pipeline.ingest.load import _stage, table_specs
+from pipeline.ingest.load import stage_files, table_specs
 con = duckdb.connect(); ensure_tables(con)
 files = list(discover([Path(sys.argv[1])]))
-staged = _stage({files[0].site: files}, table_specs(con), Path(sys.argv[2]), False, None, {files[0].source: ''})
+staged = stage_files({files[0].site: files}, table_specs(con), Path(sys.argv[2]), False, None, {files[0].source: ''})
 for part in staged[files[0].site][0].parts:
     pq.write_table(ipc.open_file(part).read_all(), part.replace('.arrow', '.parquet'), compression='none')
 """

@@ -132,7 +132,7 @@ def _stage_and_load(con: duckdb.DuckDBPyConnection, todo: dict[str, list[DumpFil
     """Parse every file of `todo` into staged parts, then load them all in one transaction."""
     specs = table_specs(con)
     with cyclic_gc_paused(), tempfile.TemporaryDirectory(prefix="stackmine-ingest-", dir=staging_dir) as tmp:
-        staged = _stage(todo, specs, Path(tmp), progress, workers, source_hashes)
+        staged = stage_files(todo, specs, Path(tmp), progress, workers, source_hashes)
         loading = time.monotonic()
         with _settings(con, LOAD_SETTINGS), transaction(con):
             for name, results in staged.items():
@@ -180,8 +180,8 @@ def _same_files(con: duckdb.DuckDBPyConnection, site: str, files: list[DumpFile]
     return [tuple(row) for row in loaded] == given
 
 
-def _stage(todo: dict[str, list[DumpFile]], specs: dict[str, TableSpec], tmp: Path,
-           progress: bool, workers: int | None, source_hashes: dict[Path, str]) -> dict[str, list[FileResult]]:
+def stage_files(todo: dict[str, list[DumpFile]], specs: dict[str, TableSpec], tmp: Path,
+                progress: bool, workers: int | None, source_hashes: dict[Path, str]) -> dict[str, list[FileResult]]:
     """Parse every file of every site to be loaded; raises DumpError at the first bad one."""
     files = [f for fs in todo.values() for f in fs]
     total = sum(f.size for f in files)
