@@ -72,6 +72,19 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, schema: Sequence[SqlFile]) -> 
 
 
 @contextmanager
+def registered(con: duckdb.DuckDBPyConnection, **tables: object) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Arrow tables or data frames visible to SQL under the given names for the block, then gone:
+    how Python data meets a named statement without gluing values into SQL."""
+    for name, table in tables.items():
+        con.register(name, table)
+    try:
+        yield con
+    finally:
+        for name in tables:
+            con.unregister(name)
+
+
+@contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """All-or-nothing: commit when the block ends, roll back on any exception (or kill -9)."""
     con.begin()
@@ -96,9 +109,8 @@ def replace_scope(con: duckdb.DuckDBPyConnection, table: str, delete: tuple[str,
         con.execute(*delete)
         with tqdm(total=total, unit="q", desc=desc, disable=not progress) as bar:
             for batch in batches:
-                con.register("replace_scope_batch", batch)
-                con.execute(SQL("insert_batch", table=table))
-                con.unregister("replace_scope_batch")
+                with registered(con, replace_scope_batch=batch):
+                    con.execute(SQL("insert_batch", table=table))
                 written += batch.num_rows
                 bar.update(batch.num_rows)
     return written

@@ -24,7 +24,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.core.codebook import STAGES
-from pipeline.core.db import transaction
+from pipeline.core.db import registered, transaction
 from pipeline.core.errors import StackmineError
 from pipeline.core.selection import Selection, selected_questions_sql
 from pipeline.core.step import Scope
@@ -165,14 +165,9 @@ def _write(con: duckdb.DuckDBPyConnection, model_id: str | None, rows: list[Topi
         if model_id:
             con.execute(SQL("delete_topic_stages"), [model_id])
         con.execute(SQL("delete_coverage"), [["*", *sites]])
-        con.register("new_topic_stages", topic_rows)
-        con.register("new_coverage", coverage_rows)
-        try:
+        with registered(con, new_topic_stages=topic_rows, new_coverage=coverage_rows):
             con.execute(SQL("insert_topic_stages"))
             con.execute(SQL("insert_coverage"))
-        finally:
-            con.unregister("new_topic_stages")
-            con.unregister("new_coverage")
 
 
 def read_coverage(con: duckdb.DuckDBPyConnection, site: str = "*", scope: str = "all") -> pd.DataFrame:

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from pipeline.core.db import registered
 from pipeline.core.sql import SqlFile
 from pipeline.classify.learned import LearnedModel, Prediction, gold_sha256
 from pipeline.classify.learned_fit import Example, featurize, out_of_fold
@@ -58,13 +59,10 @@ def gold_examples(con: duckdb.DuckDBPyConnection, gold: list, scanner: Scanner) 
 
 
 def gold_text_rows(con: duckdb.DuckDBPyConnection, gold: list) -> dict[tuple[str, int], tuple]:
-    """The `question_text_gold.sql` row of every gold question, by (site, post_id)."""
+    """The `gold_text` row (sql/evaluate.sql) of every gold question, by (site, post_id)."""
     keys = pa.table({"site": [g.site for g in gold], "post_id": [g.post_id for g in gold]})
-    con.register("gold_keys", keys)
-    try:
+    with registered(con, gold_keys=keys):
         return {(r[0], r[1]): r for r in con.execute(SQL("gold_text")).fetchall()}
-    finally:
-        con.unregister("gold_keys")
 
 
 def gold_questions(con: duckdb.DuckDBPyConnection, gold: list) -> list[tuple]:

@@ -27,7 +27,7 @@ import duckdb
 import pyarrow as pa
 from tqdm import tqdm
 
-from pipeline.core.db import transaction
+from pipeline.core.db import registered, transaction
 from pipeline.core.files import sha256_file
 from pipeline.core.gcpause import cyclic_gc_paused
 from pipeline.ingest import STEP
@@ -255,11 +255,8 @@ def load_site(con: duckdb.DuckDBPyConnection, site: str, results: list[FileResul
     watermarks, bots = STEP.rules
     con.execute(SQL("flag_watermarks"), {**params, "rules": STEP.rule_file(watermarks)})
     con.execute(SQL("flag_bots"), {**params, "rules": STEP.rule_file(bots)})
-    con.register("files", _dumps_rows(site, snapshot, results, source_hashes))
-    try:
+    with registered(con, files=_dumps_rows(site, snapshot, results, source_hashes)):
         con.execute(SQL("record_dump"))
-    finally:
-        con.unregister("files")
     rows = {t: con.execute(SQL("table_rows", table=t), params).fetchall()[0][0] for t in DUMP_TABLES}
     log.info("%s: loaded %d posts in %.1f s", site, rows["posts"], time.monotonic() - started)
     return SiteReport(site, snapshot, "loaded", rows, sum(r.size_bytes for r in results))

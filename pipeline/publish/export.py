@@ -27,6 +27,7 @@ import pyarrow as pa
 from pipeline.publish import attribution, coding_sample, datasheet
 
 from pipeline.core import tabular
+from pipeline.core.db import registered
 from pipeline.core.sql import SqlFile
 from pipeline.core.paths import DEFAULT_EXPORTS
 from pipeline.core.errors import StackmineError
@@ -119,14 +120,9 @@ def resolve_topic_model(con: duckdb.DuckDBPyConnection, selection: Selection, na
 def select_rows(con: duckdb.DuckDBPyConnection, selection: Selection, topic_model: str | None = None) -> pa.Table:
     """The export rows for `selection`, ordered by (site, post_id), with topics of `topic_model`."""
     select_sql, params = selected_questions_sql(selection)
-    con.register("export_selected", con.sql(select_sql, params=params).to_arrow_table())
-    con.register("license_rules", attribution.license_rules())
-    try:
-        table = con.sql(SQL("questions"), params=[topic_model]).to_arrow_table()
-    finally:
-        con.unregister("license_rules")
-        con.unregister("export_selected")
-    return table
+    selected = con.sql(select_sql, params=params).to_arrow_table()
+    with registered(con, export_selected=selected, license_rules=attribution.license_rules()):
+        return con.sql(SQL("questions"), params=[topic_model]).to_arrow_table()
 
 
 def _check_name(name: str) -> None:

@@ -18,6 +18,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from pipeline.core.db import registered
 from pipeline.core.errors import StackmineError
 from pipeline.core.sql import SqlFile
 
@@ -112,11 +113,8 @@ def embed_cached(con: duckdb.DuckDBPyConnection, sites: list[str], docs: list[st
         return embedder.embed(docs)
     frame = pd.DataFrame({"site": sites, "text_hash": [text_hash(d) for d in docs]})
     frame["i"] = np.arange(len(frame))
-    con.register("wanted_embeddings", frame)
-    try:
+    with registered(con, wanted_embeddings=frame):
         found = con.sql(SQL("cached_embeddings"), params=[embedder.name]).to_arrow_table()
-    finally:
-        con.unregister("wanted_embeddings")
     out: np.ndarray | None = None
     have = found.column("i").to_numpy() if found.num_rows else np.array([], dtype=np.int64)
     if found.num_rows:
@@ -147,8 +145,5 @@ def _store(con: duckdb.DuckDBPyConnection, keys: pd.DataFrame, vectors: np.ndarr
             "embedding": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel(), pa.float32()), vectors.shape[1]),
         }
     )
-    con.register("new_embeddings", table)
-    try:
+    with registered(con, new_embeddings=table):
         con.execute(SQL("store_embeddings"))
-    finally:
-        con.unregister("new_embeddings")

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import duckdb
 import pandas as pd
 
-from pipeline.core.db import transaction
+from pipeline.core.db import registered, transaction
 from pipeline.core.selection import Selection
 from pipeline.core.sql import SqlFile
 
@@ -85,14 +85,9 @@ def write(con: duckdb.DuckDBPyConnection, record: ModelRecord, frame: pd.DataFra
         for old in _same_scope_ids(con, record):
             delete_model(con, old)
         _insert_model_row(con, record, frame, fitted)
-        con.register("new_topics", topic_rows)
-        con.register("new_question_topics", questions)
-        try:
+        with registered(con, new_topics=topic_rows, new_question_topics=questions):
             con.execute(SQL("insert_topics"))
             con.execute(SQL("insert_question_topics"))
-        finally:
-            con.unregister("new_topics")
-            con.unregister("new_question_topics")
         con.execute(SQL("over_time"), [record.params.period, record.topic_model_id])
 
 
