@@ -12,7 +12,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --no-deps -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
-	$(BIN)/python -c "from pipeline.fastrows import warm_up; print(f'compiled the dump tokenizer in {warm_up():.1f} s')"
+	$(BIN)/python -c "from pipeline.ingest.fastrows import warm_up; print(f'compiled the dump tokenizer in {warm_up():.1f} s')"
 	touch $(STAMP)
 
 run: install

@@ -1,22 +1,17 @@
-"""Shared fixtures: paths to real data, and skipping tests whose data is not on this machine.
+"""Shared fixtures (the sample and study databases), and skipping tests whose data is not on this machine.
 
 Core tests use real files committed in the repository (data/sample, tests/data). Tests marked
 `shared` use the larger real dumps in ../shared/data, which users do not have: they skip cleanly.
+The paths themselves are in tests/support (`from tests.support import SAMPLE`), never imported from here.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-SAMPLE = REPO / "data" / "sample"
-TEST_DATA = REPO / "tests" / "data"
-SHARED = Path(os.environ.get("STACKMINE_SHARED", REPO.parent / "shared"))
-SHARED_DATA = SHARED / "data"
-GOLD_DEV = SHARED / "gold" / "dev.csv"
+from tests.support import SAMPLE, SHARED_DATA
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SAMPLE, SHARED_DATA
+from tests.support import SAMPLE, SHARED_DATA
 from pipeline.acquire.fetch import acquire, load_checksums, parse_checksums
 from pipeline.core.errors import ChecksumMismatch, DownloadError
-from rangeserver import RangeServer
+from tests.support.rangeserver import RangeServer
 
 AVP = "meta.avp.stackexchange.com"
 AVP_SHA = "7cb099e808ac5266c530b392e3ce3e94240522f9647e7b5fc0eac0300c1fe551"

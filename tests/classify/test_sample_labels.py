@@ -12,7 +12,7 @@ import importlib.util
 from pathlib import Path
 
 import duckdb
-from conftest import REPO, TEST_DATA
+from tests.support import REPO, TEST_DATA
 
 
 def _script():

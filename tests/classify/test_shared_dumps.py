@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SHARED_DATA
+from tests.support import SHARED_DATA
 
 from pipeline.classify.classifier import classify
 from pipeline.steps import connect

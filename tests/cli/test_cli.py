@@ -10,7 +10,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO
+from tests.support import REPO
 from flows.cli import _register, cli
 from flows.cli import all_commands
 from pipeline.steps import STEPS

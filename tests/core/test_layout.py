@@ -12,8 +12,8 @@ import pytest
 from pipeline.core.sql import SqlFile
 from pipeline.core.step import Step
 from pipeline.steps import CHAIN, STEPS, steps_table, upstream
+from tests.support import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 # The step packages in pipeline order: a package may import core and the packages before it.
 PACKAGES = ("core", "acquire", "ingest", "text", "classify", "evaluate", "topics", "coverage", "publish")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import GOLD_DEV
+from tests.support import GOLD_DEV
 from pipeline.evaluate.baselines import Guess
 from pipeline.evaluate.gold import GoldFileError, GoldRow, collect, read_gold
 from pipeline.evaluate.scoring import binary_scores, prf, stage_scores

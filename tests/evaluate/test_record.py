@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import GOLD_DEV
+from tests.support import GOLD_DEV
 from pipeline.evaluate import record as evaluation_record
 from pipeline.evaluate.record import COLUMNS, DEVELOPMENT, measure
 

@@ -6,22 +6,12 @@ runs in these tests never touch ~/.prefect; subprocess tests get their own temp 
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-
-# pytest drops the module "conftest" (tests/conftest.py) from sys.modules before importing this
-# one, so test modules collected later that do `from conftest import SAMPLE` would get this file:
-# re-export the top-level paths here so both kinds of import keep working.
-_spec = importlib.util.spec_from_file_location("_stackmine_top_conftest", Path(__file__).parent.parent / "conftest.py")
-_top = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_top)
-globals().update({name: value for name, value in vars(_top).items() if name.isupper()})
-SAMPLE: Path = _top.SAMPLE
 
 
 @pytest.fixture(scope="session", autouse=True)

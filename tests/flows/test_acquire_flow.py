@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import SAMPLE
+from tests.support import SAMPLE
 from flows.acquire import acquire_flow, download_site
 from pipeline.core.errors import ChecksumMismatch
-from rangeserver import RangeServer
+from tests.support.rangeserver import RangeServer
 
 AI = "ai.stackexchange.com"
 AI_SHA = "b694d5561b04fcf2ef71aa64a5bc5cc61af2d9de72f6759900d8dc37d65cd959"

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import SAMPLE
+from tests.support import SAMPLE
 from flows.ingest import ingest_flow
 from pipeline import ingest as ingest_step
 from pipeline.ingest.load import DUMP_TABLES
@@ -67,7 +67,7 @@ def test_sites_parse_on_a_local_dask_cluster_with_two_workers(sample_db_path: Pa
 
 @pytest.mark.shared
 def test_an_older_snapshot_does_not_replace_a_newer_one(tmp_path: Path) -> None:
-    from conftest import SHARED_DATA
+    from tests.support import SHARED_DATA
 
     db = tmp_path / "flow.duckdb"
     newer, older = SHARED_DATA / "dumps" / "2017-03" / AI, SHARED_DATA / "dumps" / "2016-12" / AI

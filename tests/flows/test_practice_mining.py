@@ -12,7 +12,7 @@ import pytest
 
 from flows.practice_mining import practice_mining
 from pipeline.core.errors import DatabaseBusy
-from procs import kill_group, stackmine_cmd
+from tests.support.procs import kill_group, stackmine_cmd
 from pipeline.core.codebook import STAGES
 
 AI, SO = "ai.stackexchange.com", "stackoverflow.com"

@@ -13,8 +13,8 @@ import duckdb
 import httpx
 import pytest
 
-from conftest import SAMPLE
-from procs import free_port, kill_group, stackmine_cmd
+from tests.support import SAMPLE
+from tests.support.procs import free_port, kill_group, stackmine_cmd
 
 
 def wait_until(check, timeout: float, what: str):

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import REPO, SAMPLE, TEST_DATA
-from ingest_helpers import archive_members, fingerprint
+from tests.support import REPO, SAMPLE, TEST_DATA
+from tests.support.ingest_helpers import archive_members, fingerprint
 
 from flows.cli.ingest import ingest_command
 from pipeline.steps import connect

@@ -21,7 +21,7 @@ from pipeline.ingest.dumpfiles import KIND_7Z, KIND_CSV, archive_members, discov
 from pipeline.ingest.fastrows import fast_strings
 from pipeline.ingest.load import table_specs
 from pipeline.ingest.xmlrows import Chunk, RowsError, chunk_table, chunks, lxml_strings
-from conftest import SAMPLE, SHARED_DATA, TEST_DATA
+from tests.support import SAMPLE, SHARED_DATA, TEST_DATA
 
 
 @pytest.fixture(scope="module")

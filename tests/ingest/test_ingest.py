@@ -11,8 +11,8 @@ import duckdb
 import py7zr
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLE, TEST_DATA
-from ingest_helpers import archive_members, count_csv_rows, count_rows, table_counts
+from tests.support import SAMPLE, TEST_DATA
+from tests.support.ingest_helpers import archive_members, count_csv_rows, count_rows, table_counts
 
 from flows.cli import all_commands
 from flows.cli.ingest import ingest_command

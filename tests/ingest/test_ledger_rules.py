@@ -13,8 +13,8 @@ import pytest
 
 from pipeline import ingest
 from pipeline.steps import connect, ingest_sources
+from tests.support import SAMPLE
 
-SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 AI, SO = "ai.stackexchange.com", "stackoverflow.com"
 # A real user of the ai.stackexchange.com 2017-03 sample, not a bot in the shipped list.
 USER = 10

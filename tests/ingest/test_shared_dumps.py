@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SHARED_DATA
-from ingest_helpers import archive_members, count_csv_rows, count_rows, newest_day, table_counts
+from tests.support import SHARED_DATA
+from tests.support.ingest_helpers import archive_members, count_csv_rows, count_rows, newest_day, table_counts
 
 from pipeline.ingest.columns import FILE_TABLES
 from pipeline.steps import connect

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from flows.cli import _register, cli
-from conftest import REPO
+from tests.support import REPO
 
 _register()
 

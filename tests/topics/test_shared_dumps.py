@@ -18,7 +18,7 @@ from flows.cli import cli
 from flows.cli import all_commands
 from pipeline.steps import connect
 from pipeline.coverage.table import STAGES
-from conftest import SHARED_DATA
+from tests.support import SHARED_DATA
 
 pytestmark = pytest.mark.shared
 

@@ -1,0 +1,30 @@
+"""What the tests share besides fixtures: paths to real data, and helper modules.
+
+Every test folder is a package (`tests.<folder>`, so modules of the same name in two folders do
+not clash, and no test folder is put on sys.path where it could shadow a library: `tests/coverage`
+would hide coverage.py from numba). pytest imports the `tests` package first, for tests/conftest.py,
+so any test module can write:
+
+    from tests.support import SAMPLE, TEST_DATA
+    from tests.support.ingest_helpers import count_rows
+    from tests.support.rangeserver import RangeServer
+    from tests.support.procs import kill_group
+
+Core tests use real files committed in the repository (data/sample, tests/data). Tests marked
+`shared` use the larger real dumps and gold sets in ../shared (STACKMINE_SHARED overrides it),
+which users do not have: tests/conftest.py skips them cleanly when SHARED_DATA is absent.
+Fixtures live in tests/conftest.py (and tests/flows/conftest.py for Prefect), not here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "data" / "sample"
+TEST_DATA = REPO / "tests" / "data"
+SHARED = Path(os.environ.get("STACKMINE_SHARED", REPO.parent / "shared"))
+SHARED_DATA = SHARED / "data"
+GOLD_DEV = SHARED / "gold" / "dev.csv"
+GOLD_TRAIN = SHARED / "gold" / "train.csv"
