@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench clean
+.PHONY: install run test test-fast bench clean
 
 install: $(STAMP)
 
@@ -18,8 +18,14 @@ $(STAMP): requirements.lock pyproject.toml
 run: install
 	$(BIN)/stackmine run
 
+# Everything, as CI runs it (.ci/run): about 4-5 min on two cores.
 test: install
 	$(BIN)/pytest -q
+
+# The inner loop: all but the tests marked slow (Prefect server, subprocess runs, kill -9, Dask,
+# UMAP), under a minute on two cores.
+test-fast: install
+	$(BIN)/pytest -q -m "not slow"
 
 clean:
 	rm -rf $(VENV) data/stackmine.duckdb data/exports data/report

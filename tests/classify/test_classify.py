@@ -8,7 +8,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.classify.classifier import CLASSIFIER_VERSION, classify
 from pipeline.steps import connect
 from pipeline.text.extract import extract
 
@@ -37,6 +36,8 @@ def _labels(path: Path, post_id: int) -> tuple:
 ])
 def test_known_questions(study_db_path: Path, post_id: int, platforms: list[str], ml: bool, stage: str,
                          signal: str) -> None:
+    from pipeline.classify.classifier import CLASSIFIER_VERSION  # loads spaCy: not at collection
+
     got_platforms, notebook, got_ml, got_stage, _stage2, evidence, version, dump_id = _labels(study_db_path, post_id)
     assert (got_platforms, notebook, got_ml, got_stage) == (platforms, bool(platforms), ml, stage)
     assert signal in evidence["platforms"][platforms[0]]
@@ -59,7 +60,10 @@ def test_every_question_labelled_once(study_db_path: Path) -> None:
     assert bad == 0
 
 
+@pytest.mark.slow
 def test_rerun_and_site_scope_give_the_same_table(sample_db_copy: Path) -> None:
+    from pipeline.classify.classifier import classify
+
     con = connect(sample_db_copy)
     try:
         extract(con)

@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import duckdb
+import pytest
 
-from pipeline.classify.classifier import Classifier
 from pipeline.classify.codepatterns import expand, interior_word, leading_word, literal_anchor, literal_first
 
 
@@ -23,8 +23,11 @@ def test_anchor_derivation() -> None:
     assert leading_word(r"\bKFold") == ""  # KFolds: the end is not a word boundary
 
 
+@pytest.mark.slow
 def test_same_hits_as_plain_regexes(study_db_path: Path) -> None:
     """Over all 2,079 sample questions: every match of every rule regex, and nothing else."""
+    from pipeline.classify.classifier import Classifier  # loads spaCy: not at collection
+
     clf = Classifier()
     plain = [(re.compile(p), key) for key, spec in clf.rules.terms.items() for p in spec.get("code", [])]
     con = duckdb.connect(str(study_db_path), read_only=True)

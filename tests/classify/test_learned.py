@@ -8,16 +8,16 @@ import importlib.util
 import json
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pytest
 
-from tests.support import GOLD_DEV, REPO
-from pipeline.classify.classifier import LEARNED_VERSION, Classifier
-from pipeline.classify.decide import CONFIDENT_ML_SCORE, decide, layer_applies, with_model
-from pipeline.classify.learned import MODEL_FILE, LearnedModel, Prediction, applies_to, question_features
-from pipeline.classify.learned_fit import C, MIN_DF, SOLVER
 from pipeline.text.extract import parse_body, title_text
+from tests.support import GOLD_DEV, REPO
+
+if TYPE_CHECKING:  # pipeline.classify loads spaCy: each test imports what it uses, not the collection
+    from pipeline.classify.classifier import Classifier
 
 SEDE = REPO / "data" / "sample" / "stackoverflow.com" / "data-science-questions-2022.csv"
 
@@ -46,10 +46,16 @@ def questions() -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def rules_only() -> Classifier:
+    from pipeline.classify.classifier import Classifier
+
     return Classifier(learned=False)
 
 
 def test_model_file_is_small_and_says_what_trained_it() -> None:
+    from pipeline.classify.classifier import LEARNED_VERSION
+    from pipeline.classify.learned import MODEL_FILE, LearnedModel
+    from pipeline.classify.learned_fit import C, MIN_DF, SOLVER
+
     resource = resources.files("pipeline.classify") / "models" / MODEL_FILE
     assert len(resource.read_bytes()) < 1_000_000
     model = LearnedModel.load()
@@ -65,6 +71,8 @@ def test_model_file_is_small_and_says_what_trained_it() -> None:
 
 def test_fast_path_equals_the_feature_definition(questions: list[tuple], rules_only: Classifier) -> None:
     """predict_questions (set lookups, cached hit columns) gives what the named features give."""
+    from pipeline.classify.learned import LearnedModel, question_features
+
     model = LearnedModel.load()
     present: list[set[str]] = []
     found = rules_only.scanner.scan_many(questions, present)
@@ -82,6 +90,10 @@ def test_fast_path_equals_the_feature_definition(questions: list[tuple], rules_o
 
 def test_layer_applies_only_where_the_rules_found_an_ml_term_and_are_not_sure(questions: list[tuple],
                                                                              rules_only: Classifier) -> None:
+    from pipeline.classify.classifier import Classifier
+    from pipeline.classify.decide import CONFIDENT_ML_SCORE, layer_applies
+    from pipeline.classify.learned import applies_to
+
     shipped = Classifier()
     found = rules_only.scanner.scan_many(questions)
     with_layer, alone = shipped.label_many(questions), rules_only.label_many(questions)
@@ -101,6 +113,9 @@ def test_layer_applies_only_where_the_rules_found_an_ml_term_and_are_not_sure(qu
 
 def test_layer_decides_ml_and_rules_decide_the_stage(rules_only: Classifier) -> None:
     """Rules say no (weak tags only); a layer yes brings the rules' stage, a no leaves none."""
+    from pipeline.classify.decide import decide, with_model
+    from pipeline.classify.learned import Prediction
+
     question = ("Studio does not load", "The notebook spins forever after the update.", [], "",
                 ["machine-learning", "amazon-sagemaker"])
     hits = rules_only.scanner.scan(*question)
@@ -118,10 +133,11 @@ def test_layer_decides_ml_and_rules_decide_the_stage(rules_only: Classifier) -> 
 @pytest.mark.shared
 def test_shipped_model_is_rebuilt_exactly(study_db_path: Path) -> None:
     """scripts/train_classifier.py's fit, on dev.csv, gives the committed file's content."""
+    from pipeline.classify.classifier import LEARNED_VERSION, Classifier
+    from pipeline.classify.learned import MODEL_FILE, gold_sha256
+    from pipeline.classify.learned_fit import fit
     from pipeline.evaluate.gold import read_gold
     from pipeline.evaluate.honesty import gold_examples
-    from pipeline.classify.learned import gold_sha256
-    from pipeline.classify.learned_fit import fit
 
     con = duckdb.connect(str(study_db_path), read_only=True)
     try:
@@ -138,6 +154,8 @@ def test_layer_on_the_ml_rule_examples() -> None:
     """The ml rule file's must/must-not texts, labelled by the shipped classifier: all as the rules
     say except the bare title "Why is my neural network not learning?" (no body, one ML term: the
     layer, fitted on whole questions, gives it p=0.48, just under 0.5). Pinned, not endorsed."""
+    from pipeline.classify.classifier import Classifier
+
     rules_ml = _sibling("test_rules_ml")
     MUST, MUST_NOT = rules_ml.MUST, rules_ml.MUST_NOT
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
-from pipeline.classify.classifier import Classifier
+if TYPE_CHECKING:  # the classifier loads spaCy: imported by the fixture, not at collection
+    from pipeline.classify.classifier import Classifier
 
 
 @pytest.fixture(scope="module")
 def clf() -> Classifier:
     """The rules alone: this file tests ml.v1.yaml. The shipped classifier's trained ml layer on
-    the same texts is tests/test_learned.py::test_layer_on_the_ml_rule_examples."""
+    the same texts is tests/classify/test_learned.py::test_layer_on_the_ml_rule_examples."""
+    from pipeline.classify.classifier import Classifier
+
     return Classifier(learned=False)
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
-from pipeline.classify.classifier import Classifier
+if TYPE_CHECKING:  # the classifier loads spaCy: imported by the fixture, not at collection
+    from pipeline.classify.classifier import Classifier
 
 
 @pytest.fixture(scope="module")
 def clf() -> Classifier:
+    from pipeline.classify.classifier import Classifier
+
     return Classifier()
 
 

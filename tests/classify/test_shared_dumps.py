@@ -7,12 +7,11 @@ from pathlib import Path
 import pytest
 from tests.support import SHARED_DATA
 
-from pipeline.classify.classifier import classify
 from pipeline.steps import connect
 from pipeline.ingest.load import ingest
 from pipeline.text.extract import extract
 
-pytestmark = pytest.mark.shared
+pytestmark = [pytest.mark.shared, pytest.mark.slow]  # the whole chain over every real dump
 
 DUMPS = SHARED_DATA / "dumps"
 SEDE = SHARED_DATA / "sede" / "stackoverflow.com" / "data-science-questions-2022.csv"
@@ -25,6 +24,8 @@ SEDE = SHARED_DATA / "sede" / "stackoverflow.com" / "data-science-questions-2022
     ["2016-12/ai.stackexchange.com"],
 ], ids=["all-sites", "ai-2016-12"])
 def test_every_dump_classifies(sources: list[str], tmp_path: Path) -> None:
+    from pipeline.classify.classifier import classify  # loads spaCy: not at collection
+
     paths = [SEDE if s == "sede" else DUMPS / s for s in sources]
     con = connect(tmp_path / "db.duckdb")
     try:

@@ -48,6 +48,7 @@ def test_readme_starts_with_the_two_commands_and_ci_runs_the_test_one() -> None:
     assert "make test" in (REPO / ".ci" / "run").read_text()
 
 
+@pytest.mark.slow
 def test_stackmine_errors_are_one_clear_line_without_traceback(tmp_path) -> None:
     missing = tmp_path / "nothing-here.xml"
     missing.write_text("this is not a dump\n")

@@ -18,6 +18,7 @@ def test_help_has_example_and_db(command) -> None:
     assert "--db" in CliRunner().invoke(command, ["--help"]).output
 
 
+@pytest.mark.slow
 def test_text_classify_evaluate(sample_db_copy: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     gold = tmp_path / "gold.csv"

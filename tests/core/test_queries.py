@@ -167,6 +167,7 @@ def _old_storage_copy(db: Path, folder: Path) -> Path:
     return target
 
 
+@pytest.mark.slow
 def test_every_query_runs_unchanged_in_the_duckdb_shell(study_db_path: Path, tmp_path: Path) -> None:
     shell = shutil.which("duckdb", path=str(Path(sys.executable).parent)) or shutil.which("duckdb")
     if shell is None:

@@ -7,10 +7,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.support import GOLD_DEV
-from pipeline.evaluate.baselines import Guess
-from pipeline.evaluate.gold import GoldFileError, GoldRow, collect, read_gold
 from pipeline.evaluate.scoring import binary_scores, prf, stage_scores
+from tests.support import GOLD_DEV
+
+# pipeline.evaluate.gold and .baselines load spaCy: imported in the tests that use them.
 
 
 def test_prf_arithmetic() -> None:
@@ -20,6 +20,9 @@ def test_prf_arithmetic() -> None:
 
 
 def test_stage_scores_only_on_gold_ml_yes() -> None:
+    from pipeline.evaluate.baselines import Guess
+    from pipeline.evaluate.gold import GoldRow
+
     gold = [GoldRow("s", 1, frozenset(), True, "model-training"), GoldRow("s", 2, frozenset(), True, "deployment"),
             GoldRow("s", 3, frozenset(), False, "none")]
     guesses = [Guess([], True, "model-training"), Guess([], True, "model-training"), Guess([], True, "deployment")]
@@ -30,6 +33,8 @@ def test_stage_scores_only_on_gold_ml_yes() -> None:
 
 
 def test_bad_gold_label_names_line(tmp_path: Path) -> None:
+    from pipeline.evaluate.gold import GoldFileError, read_gold
+
     bad = tmp_path / "gold.csv"
     bad.write_text("site,post_id,platforms,ml,stage,stage2,note\n"
                    "stackoverflow.com,1,jupyter,yes,model-training,,ok\n"
@@ -39,6 +44,8 @@ def test_bad_gold_label_names_line(tmp_path: Path) -> None:
 
 
 def test_unlabelled_questions_say_what_to_run(sample_db_path: Path, tmp_path: Path) -> None:
+    from pipeline.evaluate.gold import GoldFileError, collect, read_gold
+
     gold = tmp_path / "gold.csv"
     gold.write_text("site,post_id,platforms,ml,stage,stage2,note\nstackoverflow.com,72490941,jupyter,no,none,,\n",
                     encoding="utf-8")
@@ -53,6 +60,7 @@ def test_unlabelled_questions_say_what_to_run(sample_db_path: Path, tmp_path: Pa
 @pytest.mark.shared
 def test_dev_gold_floors(study_db_path: Path) -> None:
     """The real evaluation on ../shared/gold/dev.csv: CI fails if the classifier regresses."""
+    from pipeline.evaluate.gold import collect, read_gold
     from pipeline.evaluate.scoring import binary_scores as scores
 
     gold = read_gold(GOLD_DEV)
@@ -81,7 +89,7 @@ def test_dev_gold_floors(study_db_path: Path) -> None:
 def test_training_questions_are_scored_out_of_fold(study_db_path: Path, tmp_path: Path) -> None:
     """dev.csv trained the ml layer: evaluate refits without each fold instead of scoring stored labels;
     a different file naming dev questions leaves them out."""
-    from pipeline.evaluate.gold import honest_gold
+    from pipeline.evaluate.gold import collect, honest_gold, read_gold
 
     gold, note = honest_gold(read_gold(GOLD_DEV), GOLD_DEV)
     assert len(gold) == 300 and "out-of-fold" in note and "300 training questions" in note

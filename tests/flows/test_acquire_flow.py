@@ -9,18 +9,24 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.support import SAMPLE
-from flows.acquire import acquire_flow, download_site
 from pipeline.core.errors import ChecksumMismatch
+from tests.support import SAMPLE
 from tests.support.rangeserver import RangeServer
+
+# flows.acquire (Prefect) is imported where it runs: collecting stays fast.
 
 AI = "ai.stackexchange.com"
 AI_SHA = "b694d5561b04fcf2ef71aa64a5bc5cc61af2d9de72f6759900d8dc37d65cd959"
 AI_SIZE = 1_441_997
 
+# Every test here needs the session's Prefect test server (about 20 s to start): `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture()
 def mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from flows.acquire import download_site
+
     root = tmp_path / "mirror"
     root.mkdir()
     shutil.copyfile(SAMPLE / f"{AI}.7z", root / f"{AI}.7z")
@@ -36,6 +42,8 @@ def mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def test_dropped_download_is_retried_resumed_and_ingested(mirror: RangeServer, tmp_path: Path) -> None:
+    from flows.acquire import acquire_flow
+
     mirror.drop_once.add(f"{AI}.7z")
     db = tmp_path / "acq.duckdb"
     [got] = acquire_flow(sites=[AI], base=mirror.url, dump_date="2017-03", raw_root=str(tmp_path / "raw"),
@@ -48,6 +56,8 @@ def test_dropped_download_is_retried_resumed_and_ingested(mirror: RangeServer, t
 
 
 def test_checksum_mismatch_fails_without_retry_and_ingests_nothing(mirror: RangeServer, tmp_path: Path) -> None:
+    from flows.acquire import acquire_flow
+
     db = tmp_path / "acq.duckdb"
     with pytest.raises(ChecksumMismatch, match="nothing was placed in data/raw or ingested"):
         acquire_flow(sites=[AI], base=mirror.url, dump_date="2017-03", raw_root=str(tmp_path / "raw"),

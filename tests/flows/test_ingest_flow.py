@@ -14,15 +14,19 @@ import duckdb
 import pytest
 
 from tests.support import SAMPLE
-from flows.ingest import ingest_flow
-from pipeline import ingest as ingest_step
-from pipeline.ingest.load import DUMP_TABLES
+
+# flows.ingest (Prefect) and pipeline.ingest are imported in the tests: collecting stays fast.
 
 AI, SO = "ai.stackexchange.com", "stackoverflow.com"
+
+# Every test here needs the session's Prefect test server (about 20 s to start): `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
 
 
 def table_counts(db: Path) -> dict[tuple[str, str], int]:
     """Rows per (table, site) in every dump table."""
+    from pipeline.ingest.load import DUMP_TABLES
+
     con = duckdb.connect(str(db), read_only=True)
     try:
         return {(t, site): n for t in DUMP_TABLES
@@ -36,6 +40,8 @@ def statuses(results: list[dict]) -> list[tuple[str, str]]:
 
 
 def test_flow_writes_what_ingest_writes_and_skips_unchanged(sample_db_path: Path, tmp_path: Path) -> None:
+    from flows.ingest import ingest_flow
+
     db = tmp_path / "flow.duckdb"
     assert statuses(ingest_flow(sources=[str(SAMPLE)], db=str(db))) == [(AI, "ingested"), (SO, "ingested")]
     counts = table_counts(db)
@@ -46,6 +52,9 @@ def test_flow_writes_what_ingest_writes_and_skips_unchanged(sample_db_path: Path
 
 
 def test_changed_output_or_pipeline_version_recomputes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.ingest import ingest_flow
+    from pipeline import ingest as ingest_step
+
     db = tmp_path / "flow.duckdb"
     ingest_flow(sources=[str(SAMPLE)], db=str(db))
     con = duckdb.connect(str(db))
@@ -58,6 +67,8 @@ def test_changed_output_or_pipeline_version_recomputes(tmp_path: Path, monkeypat
 
 
 def test_sites_parse_on_a_local_dask_cluster_with_two_workers(sample_db_path: Path, tmp_path: Path) -> None:
+    from flows.ingest import ingest_flow
+
     db = tmp_path / "dask.duckdb"
     results = ingest_flow(sources=[str(SAMPLE)], db=str(db), dask_workers=2)
     assert statuses(results) == [(AI, "ingested"), (SO, "ingested")]
@@ -67,6 +78,7 @@ def test_sites_parse_on_a_local_dask_cluster_with_two_workers(sample_db_path: Pa
 
 @pytest.mark.shared
 def test_an_older_snapshot_does_not_replace_a_newer_one(tmp_path: Path) -> None:
+    from flows.ingest import ingest_flow
     from tests.support import SHARED_DATA
 
     db = tmp_path / "flow.duckdb"

@@ -10,12 +10,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.practice_mining import practice_mining
+from pipeline.core.codebook import STAGES
 from pipeline.core.errors import DatabaseBusy
 from tests.support.procs import kill_group, stackmine_cmd
-from pipeline.core.codebook import STAGES
+
+# flows.practice_mining (Prefect) is imported where it runs: collecting stays fast.
 
 AI, SO = "ai.stackexchange.com", "stackoverflow.com"
+
+# Every test here needs the session's Prefect test server (about 20 s to start): `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
 
 
 # Rows of the tables the chain fills from the sample; topic and stage tables are compared with
@@ -51,6 +55,8 @@ def statuses(report: dict) -> list[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def mined(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, dict]:
     """The sample mined twice into one database: (db, first report, second report)."""
+    from flows.practice_mining import practice_mining
+
     db = tmp_path_factory.mktemp("mined") / "stackmine.duckdb"
     first = practice_mining(db=str(db))
     second = practice_mining(db=str(db))
@@ -89,6 +95,8 @@ def wait_for_lock(db: Path, proc: subprocess.Popen, timeout: float = 120) -> Non
 
 def test_two_runs_on_one_database_one_fails_clearly_then_one_waits(tmp_path: Path, prefect_env: dict,
                                                                    study_db_path: Path) -> None:
+    from flows.practice_mining import practice_mining
+
     db = tmp_path / "shared.duckdb"
     first = subprocess.Popen(stackmine_cmd("run", "--db", str(db)), env=prefect_env, start_new_session=True,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -238,6 +238,7 @@ def _big_site(tmp_path: Path, copies: int) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_kill_9_while_loading_keeps_previous_snapshot(sample_db_copy: Path, tmp_path: Path) -> None:
     """SIGKILL `stackmine ingest` in the middle of its load transaction: the old site is intact."""
     source = _big_site(tmp_path, copies=60)  # about 150 MB, 104k posts: the insert takes ~2 s

@@ -119,6 +119,7 @@ def _checker():
     return module
 
 
+@pytest.mark.slow
 def test_plots_render_in_headless_chromium(report_dir: Path, tmp_path: Path) -> None:
     checker = _checker()
     browser = checker.chromium()

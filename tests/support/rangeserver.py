@@ -20,7 +20,8 @@ class RangeServer:
         self.requests: list[tuple[str, str | None]] = []
         self.drop_once: set[str] = set()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        # polls for shutdown every 50 ms (the default 0.5 s made each test's teardown wait half a second)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def url(self) -> str:

@@ -61,6 +61,7 @@ def real_db(tmp_path_factory: pytest.TempPathFactory, offline: None) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_topics_then_stages_offline(real_db: Path) -> None:
     runner = CliRunner()
     topics = runner.invoke(cli, ["topics", "--db", str(real_db)])
@@ -86,6 +87,7 @@ def test_topics_then_stages_offline(real_db: Path) -> None:
     assert {line.split()[8] for line in table.stdout.splitlines()[1:]} >= {"skipped", "discussed"}
 
 
+@pytest.mark.slow
 def test_umap_hdbscan_path_is_deterministic(real_db: Path) -> None:
     """The one slow test: every question of every site, UMAP + HDBSCAN, fitted twice."""
     runner = CliRunner()

@@ -2,7 +2,7 @@
 
 Runs the real BERTopic with the shipped model2vec embeddings; the default selection (notebook ML
 questions, 64 in the sample) is small, so the corpus-size rule picks PCA + k-means: no UMAP
-compile here. The UMAP path is exercised once, in test_topics_shared.py.
+compile here. The UMAP path is exercised once, in tests/topics/test_shared_dumps.py.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.steps import connect
-from pipeline.topics.embeddings import Model2VecEmbedder, TfidfSvdEmbedder, embed_cached, model_dir
 from pipeline.core.errors import StackmineError
-from pipeline.topics.coherence import diversity, make_vectorizer, npmi_coherence
 from pipeline.core.selection import Selection
-from pipeline.topics.fit import TopicParams, load_model, run_topics, save_model
+from pipeline.steps import connect
+
+# pipeline.topics loads scikit-learn, BERTopic and model2vec: each test imports what it uses, so
+# collecting the suite does not.
 
 TABLES = {
     "topic_models": "SELECT * EXCLUDE (created, fit_seconds) FROM topic_models ORDER BY ALL",
@@ -83,6 +83,8 @@ def test_default_selection_topics(topics_db: Path) -> None:
 
 
 def test_topics_twice_gives_identical_tables(topics_db: Path, tmp_path: Path) -> None:
+    from pipeline.topics.fit import TopicParams, run_topics
+
     again = tmp_path / "again.duckdb"
     shutil.copyfile(topics_db, again)
     before = snapshot(again)
@@ -103,6 +105,8 @@ def snapshot_con(con) -> dict[str, list[tuple]]:
 
 
 def test_new_selection_keeps_other_models_and_small_corpora_work(topics_db: Path, tmp_path: Path) -> None:
+    from pipeline.topics.fit import TopicParams, run_topics
+
     path = tmp_path / "small.duckdb"
     shutil.copyfile(topics_db, path)
     con = connect(path)
@@ -123,21 +127,27 @@ def test_new_selection_keeps_other_models_and_small_corpora_work(topics_db: Path
     assert models == 2
 
 
-class CountingEmbedder(Model2VecEmbedder):
-    """The real model, counting how many documents it was asked to embed."""
+def counting_embedder():
+    """The real model, counting (in `.embedded`) how many documents it was asked to embed."""
+    from pipeline.topics.embeddings import Model2VecEmbedder
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.embedded = 0
+    class CountingEmbedder(Model2VecEmbedder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embedded = 0
 
-    def embed(self, docs: list[str]) -> np.ndarray:
-        self.embedded += len(docs)
-        return super().embed(docs)
+        def embed(self, docs: list[str]) -> np.ndarray:
+            self.embedded += len(docs)
+            return super().embed(docs)
+
+    return CountingEmbedder()
 
 
 def test_embeddings_cached_by_content(tmp_path: Path) -> None:
+    from pipeline.topics.embeddings import embed_cached
+
     con = connect(tmp_path / "cache.duckdb")
-    embedder = CountingEmbedder()
+    embedder = counting_embedder()
     docs = ["jupyter kernel dies while training", "colab runtime disconnected", "jupyter kernel dies while training"]
     first = embed_cached(con, ["a.com"] * 3, docs, embedder)
     assert embedder.embedded == 3
@@ -149,6 +159,9 @@ def test_embeddings_cached_by_content(tmp_path: Path) -> None:
 
 
 def test_model_loads_and_saved_topics_reload_offline(topics_db: Path, tmp_path: Path, no_network: None) -> None:
+    from pipeline.topics.embeddings import Model2VecEmbedder, model_dir
+    from pipeline.topics.fit import TopicParams, load_model, run_topics
+
     embedder = Model2VecEmbedder(model_dir())
     vectors = embedder.embed(["my jupyter kernel died", "jupyter kernel crashed", "pandas merge two dataframes"])
     assert vectors.shape == (3, 256) and vectors.dtype == np.float32
@@ -169,11 +182,15 @@ def test_model_loads_and_saved_topics_reload_offline(topics_db: Path, tmp_path: 
 
 
 def test_tfidf_backend_is_seeded() -> None:
+    from pipeline.topics.embeddings import TfidfSvdEmbedder
+
     docs = ["train a keras model", "keras model overfits", "install jupyter kernel", "jupyter kernel not found"]
     assert np.array_equal(TfidfSvdEmbedder(dims=3).embed(docs), TfidfSvdEmbedder(dims=3).embed(docs))
 
 
 def test_npmi_and_diversity_exact() -> None:
+    from pipeline.topics.coherence import diversity, make_vectorizer, npmi_coherence
+
     docs = ["apple banana", "apple banana", "cherry grape", "apple cherry"]
     analyzer = make_vectorizer(len(docs)).build_analyzer()
     mean, per_topic = npmi_coherence([["apple", "banana"], ["banana", "grape"]], docs, analyzer)
