@@ -9,7 +9,7 @@ them in order and derives the rest:
 - `run_step`: run a step for a scope through the ledger (the CLI verbs and the Prefect flows
   both call it, so they agree on what is fresh);
 - `ingest_sources`: the same for ingest, whose inputs are files and whose scope is each site;
-- `steps_table`: the README's table of steps.
+- `steps_table`: the README's table of steps; `schema_page`: docs/schema.md.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import duckdb
 
 from pipeline import acquire, classify, coverage, evaluate, ingest, publish, text, topics
 from pipeline.core import ledger
+from pipeline.core.comments import documented, schema_markdown
 from pipeline.core.db import DEFAULT_DB, LEDGER_TABLES, ensure_schema
 from pipeline.core.db import connect as _connect
 from pipeline.core.sql import SqlFile
@@ -148,3 +149,14 @@ def steps_table() -> str:
         lines.append(f"| {step.name} | `{step.package.replace('.', '/')}/` | {cell(step.reads + rules)} | "
                      f"{cell(step.writes)} | `{step.command.replace('|', chr(92) + '|')}` |")
     return "\n".join(lines)
+
+
+def schema_page() -> str:
+    """`docs/schema.md`: every table and column with the comment DuckDB stores for it, read back from
+    a fresh in-memory database (scripts/schema_page.py writes it; a test keeps it in step)."""
+    con = duckdb.connect()
+    try:
+        ensure_tables(con)
+        return schema_markdown(con, [t.name for t in documented([LEDGER_TABLES, *schema()])])
+    finally:
+        con.close()

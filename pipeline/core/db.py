@@ -16,6 +16,7 @@ import duckdb
 import pyarrow as pa
 from tqdm import tqdm
 
+from pipeline.core.comments import apply_comments
 from pipeline.core.errors import DatabaseBusy
 from pipeline.core.paths import DEFAULT_DB
 from pipeline.core.sql import SqlFile
@@ -65,10 +66,12 @@ def _holder(exc: Exception) -> str:
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection, schema: Sequence[SqlFile]) -> None:
-    """Create every table of `schema` (DDL files, in order) that does not exist yet; rerunnable,
-    changes nothing that exists."""
+    """Create every table of `schema` (DDL files, in order) that does not exist yet, and set the
+    comments of its tables and columns from the DDL (pipeline/core/comments.py); rerunnable,
+    changes no data."""
     for ddl in schema:
         con.execute(ddl.text())
+    apply_comments(con, schema)
 
 
 @contextmanager

@@ -11,159 +11,169 @@
 -- ai.stackexchange.com@2017-03-13-5c1f0a2e. Ingesting a site replaces all its rows in every table
 -- below in one transaction (pipeline/ingest/load.py).
 
-CREATE TABLE IF NOT EXISTS dumps (
-    site             VARCHAR NOT NULL,   -- e.g. ai.stackexchange.com
-    dump_id          VARCHAR NOT NULL,   -- see below
+CREATE TABLE IF NOT EXISTS dumps (  -- one row per dump file ingested per site: provenance of every row
+                                    -- (source, checksums, size, parse time)
+    site             VARCHAR NOT NULL,   -- the Stack Exchange site, e.g. ai.stackexchange.com
+    dump_id          VARCHAR NOT NULL,   -- the snapshot: site@YYYY-MM-DD-xxxxxxxx (newest date in its
+                                         -- files, 8 hex of their SHA-256)
     file             VARCHAR NOT NULL,   -- Posts, Users, ... (the dump file's stem)
     source           VARCHAR NOT NULL,   -- path of the archive/XML file/CSV as given
     member           VARCHAR,            -- member name inside a .7z archive
     size_bytes       BIGINT NOT NULL,    -- uncompressed bytes parsed
-    sha256           VARCHAR NOT NULL,   -- of the raw bytes (the archive member, or the file)
-    source_sha256    VARCHAR NOT NULL,   -- of the file on disk (the archive itself for a .7z):
+    sha256           VARCHAR NOT NULL,   -- SHA-256 of the raw bytes (the archive member, or the file)
+    source_sha256    VARCHAR NOT NULL,   -- SHA-256 of the file on disk (the archive itself for a .7z):
                                          -- same value, file and pipeline_version => re-ingest is a no-op
-    rows             BIGINT NOT NULL,
+    rows             BIGINT NOT NULL,    -- rows parsed from the file
     newest_date      TIMESTAMP,          -- newest CreationDate/LastActivityDate in the file
-    parse_seconds    DOUBLE NOT NULL,
-    pipeline_version VARCHAR NOT NULL,
-    ingested_at      TIMESTAMP NOT NULL,
+    parse_seconds    DOUBLE NOT NULL,    -- time spent parsing the file
+    pipeline_version VARCHAR NOT NULL,   -- ingest's version when the file was loaded
+    ingested_at      TIMESTAMP NOT NULL, -- when the file was loaded (local time)
     PRIMARY KEY (site, file)
 );
 
-CREATE TABLE IF NOT EXISTS posts (
-    site                     VARCHAR NOT NULL,
-    dump_id                  VARCHAR NOT NULL,
-    id                       BIGINT NOT NULL,
-    post_type_id             SMALLINT NOT NULL,  -- 1 question, 2 answer, 3-8 wiki/other
-    accepted_answer_id       BIGINT,
-    parent_id                BIGINT,
-    creation_date            TIMESTAMP NOT NULL,
-    deletion_date            TIMESTAMP,          -- SEDE only
-    score                    INTEGER,
-    view_count               INTEGER,            -- 0 when omitted (old dumps omit zeros)
-    body                     VARCHAR,            -- HTML as in the dump
-    owner_user_id            BIGINT,             -- NULL for deleted users; -1 is Community
-    owner_display_name       VARCHAR,
-    last_editor_user_id      BIGINT,
-    last_editor_display_name VARCHAR,
-    last_edit_date           TIMESTAMP,
-    last_activity_date       TIMESTAMP,
-    title                    VARCHAR,
+CREATE TABLE IF NOT EXISTS posts (  -- one row per post of a dump (Posts.xml or a Data Explorer export):
+                                    -- questions, answers, wiki and other posts
+    site                     VARCHAR NOT NULL,   -- the Stack Exchange site, e.g. ai.stackexchange.com
+    dump_id                  VARCHAR NOT NULL,   -- the snapshot the row comes from (dumps.dump_id)
+    id                       BIGINT NOT NULL,    -- the post's id on its site (Id)
+    post_type_id             SMALLINT NOT NULL,  -- 1 question, 2 answer, 3-8 wiki and other kinds
+    accepted_answer_id       BIGINT,             -- the accepted answer's post id (questions only)
+    parent_id                BIGINT,             -- the question an answer belongs to (answers only)
+    creation_date            TIMESTAMP NOT NULL, -- when the post was created (UTC)
+    deletion_date            TIMESTAMP,          -- when the post was deleted (Data Explorer exports only)
+    score                    INTEGER,            -- up votes minus down votes
+    view_count               INTEGER,            -- page views; 0 when omitted (old dumps omit zeros)
+    body                     VARCHAR,            -- the post's HTML as in the dump
+    owner_user_id            BIGINT,             -- the author (users.id); NULL for deleted users; -1 is Community
+    owner_display_name       VARCHAR,            -- author's name when the post has no user id (deleted or
+                                                 -- anonymous users)
+    last_editor_user_id      BIGINT,             -- user id of the last editor
+    last_editor_display_name VARCHAR,            -- name of the last editor when it has no user id
+    last_edit_date           TIMESTAMP,          -- when the post was last edited (UTC)
+    last_activity_date       TIMESTAMP,          -- last edit, answer or comment (UTC)
+    title                    VARCHAR,            -- the question's title (NULL for answers)
     tags_raw                 VARCHAR,            -- '<a><b>' (before 2024) or '|a|b|' (2024 on)
-    tags                     VARCHAR[],          -- parsed, in order
-    answer_count             INTEGER,            -- 0 when omitted, NULL for non-questions
-    comment_count            INTEGER,
-    favorite_count           INTEGER,
-    closed_date              TIMESTAMP,
-    community_owned_date     TIMESTAMP,
-    content_license          VARCHAR,            -- NULL before the attribute existed; see export.py
-    is_watermark             BOOLEAN NOT NULL DEFAULT FALSE  -- fabricated rows of 2025 dumps
+    tags                     VARCHAR[],          -- parsed from tags_raw, in order
+    answer_count             INTEGER,            -- answers; 0 when omitted, NULL for non-questions
+    comment_count            INTEGER,            -- comments on the post
+    favorite_count           INTEGER,            -- users who bookmarked the question (NULL in dumps that
+                                                 -- dropped it)
+    closed_date              TIMESTAMP,          -- when the question was closed, if it was (UTC)
+    community_owned_date     TIMESTAMP,          -- when the post became community wiki, if it did (UTC)
+    content_license          VARCHAR,            -- CC BY-SA version, e.g. CC BY-SA 4.0; NULL in dumps before the
+                                                 -- attribute existed (exports infer it from the date)
+    is_watermark             BOOLEAN NOT NULL DEFAULT FALSE  -- TRUE for the fabricated watermark rows of 2025 dumps
     -- key: (site, id); not declared (an index costs bulk-load throughput; ingest replaces whole sites)
 );
 
-CREATE TABLE IF NOT EXISTS post_tags (
-    site     VARCHAR NOT NULL,
-    dump_id  VARCHAR NOT NULL,
-    post_id  BIGINT NOT NULL,
-    tag      VARCHAR NOT NULL,
+CREATE TABLE IF NOT EXISTS post_tags (  -- one row per tag of a post, in the order the dump lists them
+    site     VARCHAR NOT NULL,           -- the Stack Exchange site, e.g. ai.stackexchange.com
+    dump_id  VARCHAR NOT NULL,           -- the snapshot the row comes from (dumps.dump_id)
+    post_id  BIGINT NOT NULL,            -- the question (posts.id)
+    tag      VARCHAR NOT NULL,           -- the tag's name, e.g. jupyter-notebook
     position SMALLINT NOT NULL           -- 1-based, in the order the dump lists the tags
     -- key: (site, post_id, tag); not declared (an index costs bulk-load throughput; ingest replaces whole sites)
 );
 
-CREATE TABLE IF NOT EXISTS users (
-    site              VARCHAR NOT NULL,
-    dump_id           VARCHAR NOT NULL,
-    id                BIGINT NOT NULL,
-    reputation        INTEGER,
-    creation_date     TIMESTAMP,
-    display_name      VARCHAR,
-    last_access_date  TIMESTAMP,
-    website_url       VARCHAR,
-    location          VARCHAR,
-    about_me          VARCHAR,
-    views             INTEGER,
-    up_votes          INTEGER,
-    down_votes        INTEGER,
-    profile_image_url VARCHAR,
-    account_id        BIGINT,
-    age               INTEGER,            -- only in dumps before 2016
-    is_bot            BOOLEAN NOT NULL DEFAULT FALSE  -- Community (-1), named bots; see rules/bots.csv
+CREATE TABLE IF NOT EXISTS users (  -- one row per user account of a dump (Users.xml)
+    site              VARCHAR NOT NULL,   -- the Stack Exchange site, e.g. ai.stackexchange.com
+    dump_id           VARCHAR NOT NULL,   -- the snapshot the row comes from (dumps.dump_id)
+    id                BIGINT NOT NULL,    -- the user's id on its site; -1 is the Community bot
+    reputation        INTEGER,            -- reputation points when the dump was made
+    creation_date     TIMESTAMP,          -- when the account was created (UTC)
+    display_name      VARCHAR,            -- the user's public name
+    last_access_date  TIMESTAMP,          -- when the user last loaded a page (UTC)
+    website_url       VARCHAR,            -- the website on the user's profile
+    location          VARCHAR,            -- free-text location on the user's profile
+    about_me          VARCHAR,            -- the profile's about text (HTML)
+    views             INTEGER,            -- profile views
+    up_votes          INTEGER,            -- up votes the user cast
+    down_votes        INTEGER,            -- down votes the user cast
+    profile_image_url VARCHAR,            -- the avatar's URL
+    account_id        BIGINT,             -- the network-wide Stack Exchange account id (same person across
+                                          -- sites)
+    age               INTEGER,            -- the user's stated age; only in dumps before 2016
+    is_bot            BOOLEAN NOT NULL DEFAULT FALSE  -- TRUE for Community (-1) and named bots (rules/bots.v1.csv)
     -- key: (site, id); not declared (an index costs bulk-load throughput; ingest replaces whole sites)
 );
 
-CREATE TABLE IF NOT EXISTS comments (
-    site              VARCHAR NOT NULL,
-    dump_id           VARCHAR NOT NULL,
-    id                BIGINT NOT NULL,
-    post_id           BIGINT NOT NULL,
-    score             INTEGER,
-    text              VARCHAR,
-    creation_date     TIMESTAMP,
-    user_id           BIGINT,
-    user_display_name VARCHAR,
-    content_license   VARCHAR
+CREATE TABLE IF NOT EXISTS comments (  -- one row per comment on a post (Comments.xml)
+    site              VARCHAR NOT NULL, -- the Stack Exchange site, e.g. ai.stackexchange.com
+    dump_id           VARCHAR NOT NULL, -- the snapshot the row comes from (dumps.dump_id)
+    id                BIGINT NOT NULL, -- the comment's id on its site
+    post_id           BIGINT NOT NULL, -- the post commented on (posts.id)
+    score             INTEGER, -- up votes of the comment
+    text              VARCHAR, -- the comment's text (Markdown-rendered to plain text by Stack Exchange)
+    creation_date     TIMESTAMP, -- when the comment was written (UTC)
+    user_id           BIGINT, -- the commenter's user id (NULL for deleted users)
+    user_display_name VARCHAR, -- the commenter's name when there is no user id
+    content_license   VARCHAR -- CC BY-SA version of the comment, e.g. CC BY-SA 4.0
     -- key: (site, id); not declared (an index costs bulk-load throughput; ingest replaces whole sites)
 );
 
-CREATE TABLE IF NOT EXISTS tags (
-    site              VARCHAR NOT NULL,
-    dump_id           VARCHAR NOT NULL,
-    id                BIGINT NOT NULL,
-    tag_name          VARCHAR NOT NULL,
-    count             INTEGER,
-    excerpt_post_id   BIGINT,
-    wiki_post_id      BIGINT,
-    is_moderator_only BOOLEAN,
-    is_required       BOOLEAN
+CREATE TABLE IF NOT EXISTS tags (  -- one row per tag of a site (Tags.xml)
+    site              VARCHAR NOT NULL, -- the Stack Exchange site, e.g. ai.stackexchange.com
+    dump_id           VARCHAR NOT NULL, -- the snapshot the row comes from (dumps.dump_id)
+    id                BIGINT NOT NULL, -- the tag's id on its site
+    tag_name          VARCHAR NOT NULL, -- the tag, e.g. jupyter-notebook
+    count             INTEGER, -- questions carrying the tag
+    excerpt_post_id   BIGINT, -- the post holding the tag's excerpt
+    wiki_post_id      BIGINT, -- the post holding the tag's wiki
+    is_moderator_only BOOLEAN, -- only moderators may use the tag
+    is_required       BOOLEAN -- every question must carry one of the required tags (meta sites)
     -- key: (site, id); not declared (an index costs bulk-load throughput; ingest replaces whole sites)
 );
 
-CREATE TABLE IF NOT EXISTS post_links (
-    site            VARCHAR NOT NULL,
-    dump_id         VARCHAR NOT NULL,
-    id              BIGINT NOT NULL,
-    creation_date   TIMESTAMP,
-    post_id         BIGINT NOT NULL,
-    related_post_id BIGINT NOT NULL,
+CREATE TABLE IF NOT EXISTS post_links (  -- links between posts: related and duplicate (PostLinks.xml)
+    site            VARCHAR NOT NULL,    -- the Stack Exchange site, e.g. ai.stackexchange.com
+    dump_id         VARCHAR NOT NULL,    -- the snapshot the row comes from (dumps.dump_id)
+    id              BIGINT NOT NULL,     -- the link's id on its site
+    creation_date   TIMESTAMP,           -- when the link was made (UTC)
+    post_id         BIGINT NOT NULL,     -- the linking post (posts.id)
+    related_post_id BIGINT NOT NULL,     -- the linked post (posts.id)
     link_type_id    SMALLINT NOT NULL,   -- 1 linked, 3 duplicate
     -- key: (site, id); not declared (an index costs bulk-load throughput; ingest replaces whole sites)
 );
 
-CREATE TABLE IF NOT EXISTS post_history (
-    site                 VARCHAR NOT NULL,
-    dump_id              VARCHAR NOT NULL,
-    id                   BIGINT NOT NULL,
-    post_history_type_id SMALLINT NOT NULL,
-    post_id              BIGINT NOT NULL,
-    revision_guid        VARCHAR,
-    creation_date        TIMESTAMP,
-    user_id              BIGINT,
-    user_display_name    VARCHAR,
-    comment              VARCHAR,
-    text                 VARCHAR,
-    content_license      VARCHAR
+CREATE TABLE IF NOT EXISTS post_history (  -- one row per revision event of a post (PostHistory.xml)
+    site                 VARCHAR NOT NULL, -- the Stack Exchange site, e.g. ai.stackexchange.com
+    dump_id              VARCHAR NOT NULL, -- the snapshot the row comes from (dumps.dump_id)
+    id                   BIGINT NOT NULL, -- the event's id on its site
+    post_history_type_id SMALLINT NOT NULL, -- what happened: 1-3 initial title/body/tags, 4-6 edits, 10-11
+                                            -- close/reopen, ... (Stack Exchange's PostHistoryTypes)
+    post_id              BIGINT NOT NULL, -- the post (posts.id)
+    revision_guid        VARCHAR, -- groups the events of one revision
+    creation_date        TIMESTAMP, -- when the event happened (UTC)
+    user_id              BIGINT, -- who made the change (NULL for deleted users)
+    user_display_name    VARCHAR, -- the editor's name when there is no user id
+    comment              VARCHAR, -- the edit summary, or the close reason
+    text                 VARCHAR, -- the new title, body or tags, or event details as JSON
+    content_license      VARCHAR -- CC BY-SA version of the revision
     -- key: (site, id); not declared (an index costs bulk-load throughput; ingest replaces whole sites)
 );
 
-CREATE TABLE IF NOT EXISTS votes (
-    site          VARCHAR NOT NULL,
-    dump_id       VARCHAR NOT NULL,
-    id            BIGINT NOT NULL,
-    post_id       BIGINT NOT NULL,
-    vote_type_id  SMALLINT NOT NULL,
-    user_id       BIGINT,
-    bounty_amount INTEGER,
+CREATE TABLE IF NOT EXISTS votes (  -- one row per vote (Votes.xml); voters are anonymous except for
+                                    -- bounties and favorites
+    site          VARCHAR NOT NULL,       -- the Stack Exchange site, e.g. ai.stackexchange.com
+    dump_id       VARCHAR NOT NULL,       -- the snapshot the row comes from (dumps.dump_id)
+    id            BIGINT NOT NULL,        -- the vote's id on its site
+    post_id       BIGINT NOT NULL,        -- the post voted on (posts.id)
+    vote_type_id  SMALLINT NOT NULL,      -- 2 up, 3 down, 1 accepted answer, 5 favorite, 8-9 bounty
+                                          -- start/close, ... (Stack Exchange's VoteTypes)
+    user_id       BIGINT,                 -- the voter, only for favorites and bounties
+    bounty_amount INTEGER,                -- reputation offered or awarded, for bounty votes
     creation_date TIMESTAMP,              -- dumps truncate it to the day
     -- key: (site, id); not declared (an index costs bulk-load throughput; ingest replaces whole sites)
 );
 
-CREATE TABLE IF NOT EXISTS badges (
-    site      VARCHAR NOT NULL,
-    dump_id   VARCHAR NOT NULL,
-    id        BIGINT NOT NULL,
-    user_id   BIGINT NOT NULL,
-    name      VARCHAR NOT NULL,
-    date      TIMESTAMP,
+CREATE TABLE IF NOT EXISTS badges (  -- one row per badge awarded to a user (Badges.xml)
+    site      VARCHAR NOT NULL,           -- the Stack Exchange site, e.g. ai.stackexchange.com
+    dump_id   VARCHAR NOT NULL,           -- the snapshot the row comes from (dumps.dump_id)
+    id        BIGINT NOT NULL,            -- the award's id on its site
+    user_id   BIGINT NOT NULL,            -- the user awarded (users.id)
+    name      VARCHAR NOT NULL,           -- the badge, e.g. Teacher or a tag name for tag badges
+    date      TIMESTAMP,                  -- when it was awarded (UTC)
     class     SMALLINT,                   -- 1 gold, 2 silver, 3 bronze
-    tag_based BOOLEAN
+    tag_based BOOLEAN                     -- the badge is for a tag (name is then the tag)
     -- key: (site, id); not declared (an index costs bulk-load throughput; ingest replaces whole sites)
 );
