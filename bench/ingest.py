@@ -219,7 +219,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores; load before: {os.getloadavg()[0]:.2f} (1-min average; cores are shared)")
     python = sys.executable
     floor = _report("(a) floor: lxml iterparse, 1 core", size, rows, measure([python, "-c", FLOOR, str(posts)]))
-    warm = subprocess.run([python, "-c", "from pipeline.fastrows import warm_up; print(warm_up())"],
+    warm = subprocess.run([python, "-c", "from pipeline.ingest.fastrows import warm_up; print(warm_up())"],
                           capture_output=True, text=True, check=True, cwd=REPO)
     print(f"tokenizer ready in {float(warm.stdout):.1f} s (compiled once per install by `make install`, "
           "then loaded from numba's cache: (b) is measured with it cached)")

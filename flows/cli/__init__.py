@@ -9,6 +9,7 @@ order of `pipeline.steps.STEPS`, then the commands that are not steps.
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 import sys
 
@@ -48,10 +49,15 @@ class StageOrderGroup(click.Group):
 def cli(verbose: bool) -> None:
     """Mine Stack Exchange dumps: which ML-lifecycle stages do notebook users ask about?
 
+    Run the whole chain with `run`, or one step at a time in the order listed below; `query` reads
+    the result. Every command's --help ends with its own example.
+
     \b
     Example:
-      stackmine ingest data/sample
-      stackmine --help
+      stackmine run                                  # the whole chain on the bundled sample
+      stackmine ingest data/sample && stackmine text && stackmine classify
+      stackmine stages --by platform --format markdown
+      stackmine query --list
     """
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
@@ -60,11 +66,23 @@ def cli(verbose: bool) -> None:
     )
 
 
+def example_last(command: click.Command) -> click.Command:
+    """Move the `Example:` block of a command's docstring to its epilog, which click prints after
+    the options, so every --help ends with its example while the docstring stays the one place
+    it is written."""
+    text = inspect.cleandoc(command.help or "")
+    head, marker, example = text.partition("\b\nExample")
+    if marker:
+        command.help, command.epilog = head.rstrip(), marker + example
+    return command
+
+
 def _register() -> None:
     # Imported here, not at module top, so `stackmine --help` stays fast and a stage's heavy
     # dependencies (BERTopic, Prefect) load only for the commands that need them.
+    example_last(cli)
     for command in all_commands():
-        cli.add_command(command)
+        cli.add_command(example_last(command))
 
 
 def main() -> None:

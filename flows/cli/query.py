@@ -14,7 +14,8 @@ from flows.cli.options import db_option
 @click.command("query")
 @click.argument("name", required=False)
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Set a query parameter (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(queries.FORMATS), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(queries.FORMATS), default="table", show_default=True,
+              help="How to print the result (parquet needs --out).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 @click.option("--list", "list_only", is_flag=True, help="List the queries with their titles and parameters.")
 @db_option

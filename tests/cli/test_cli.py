@@ -33,8 +33,27 @@ def test_help_ends_with_an_example_and_offers_db(name: str) -> None:
     text = result.output
     assert "--db FILE" in text or "--db PATH" in text
     assert "data/stackmine.duckdb" in text  # the default is shown
-    example = text.split("Example", 1)[1]
-    assert f"stackmine {name}" in example
+    last_block = text.rstrip().split("\n\n")[-1]
+    assert last_block.lstrip().startswith("Example:"), f"`stackmine {name} --help` does not end with its example"
+    assert f"stackmine {name}" in last_block
+    assert text.index("Options:") < text.index("Example:")
+
+
+def test_top_level_help_ends_with_a_useful_example() -> None:
+    _register()
+    text = CliRunner().invoke(cli, ["--help"]).output
+    example = text.rstrip().split("\n\n")[-1]
+    assert example.lstrip().startswith("Example:") and text.index("Commands:") < text.index("Example:")
+    assert "stackmine --help" not in example
+    assert "stackmine run" in example and "stackmine query" in example
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_every_option_is_described(name: str) -> None:
+    import click
+
+    bare = [p.opts[0] for p in COMMANDS[name].params if isinstance(p, click.Option) and not (p.help or "").strip()]
+    assert bare == [], f"`stackmine {name}` options without help text"
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))
