@@ -13,6 +13,19 @@ from pipeline.core.selection import Selection
 
 _TRI = click.Choice(["yes", "no", "any"])
 
+# The columns and functions --where may use (pipeline/core/sqlguard.py; tests/cli/test_where.py keeps
+# this text in step with the allow-list there).
+WHERE_HELP = (
+    "Extra condition, e.g. \"l.stage2 IS NULL AND year(t.creation_date) >= 2020\". One true/false "
+    "expression over question_labels l (site, dump_id, post_id, platforms, notebook, ml, stage, stage2, "
+    "evidence, classifier_version) and question_text t (site, dump_id, post_id, creation_date, title, prose, "
+    "code, inline_code, links, tags, text_version): constants, comparisons, AND/OR/NOT, IS NULL, IN (...), "
+    "BETWEEN, LIKE/ILIKE/GLOB, + - * / ||, casts, and array_contains, array_length, contains, ends_with, "
+    "json_exists, json_extract_string, len, length, list_contains, list_has, list_has_all, list_has_any, "
+    "lower, month, prefix, quarter, regexp_full_match, regexp_matches, starts_with, strlen, suffix, trim, "
+    "upper, year. Anything else (sub-selects, other functions, `;`) is refused."
+)
+
 
 def selection_options(func: Callable) -> Callable:
     """Add --site, --platform, --year-from, --year-to, --notebook, --ml and --where to a command."""
@@ -24,7 +37,7 @@ def selection_options(func: Callable) -> Callable:
         click.option("--year-to", type=int, help="Only questions asked in this year or earlier."),
         click.option("--notebook", default="yes", show_default=True, type=_TRI, help="Notebook questions only / none / both."),
         click.option("--ml", default="yes", show_default=True, type=_TRI, help="ML questions only / none / both."),
-        click.option("--where", help="Extra SQL condition on question_labels l / question_text t, e.g. \"l.stage2 IS NULL\"."),
+        click.option("--where", help=WHERE_HELP),
     ]
     for option in reversed(options):
         func = option(func)

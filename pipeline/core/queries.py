@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipeline.core import tabular
+from pipeline.core import db, tabular
 from pipeline.core.errors import StackmineError
 from pipeline.core.sql import SqlFile
 
@@ -33,6 +33,7 @@ SQL = SqlFile("pipeline.core", "queries.sql")
 # Types a parameter may declare; anything else in a header is a typo we want to hear about.
 PARAM_TYPES = ("INTEGER", "BIGINT", "DOUBLE", "VARCHAR", "BOOLEAN", "DATE", "TIMESTAMP")
 
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
 _HEADER = re.compile(r"^--\s*(title|question|param|columns):\s*(.*?)\s*$")
 # A default is a bare word/number or a single-quoted SQL string (which may contain spaces).
 _PARAM = re.compile(r"^(\w+)\s+([A-Z]+)\s*=\s*('(?:[^']|'')*'|\S+)\s*(.*)$")
@@ -105,7 +106,13 @@ def list_queries(query_dir: Path = QUERY_DIR) -> list[Query]:
 
 
 def load_query(name: str, query_dir: Path = QUERY_DIR) -> Query:
-    """The query called `name` (file stem); unknown names list what exists."""
+    """The query called `name` (file stem); unknown names list what exists.
+
+    A name is a file stem, never a path: `../x` or `/tmp/x` would read SQL from outside queries/.
+    """
+    if not _NAME.match(name):
+        raise QueryError(f"query name {name!r}: give the name of a file in queries/ (letters, digits, _ and -), "
+                         "not a path; `stackmine query --list` shows them")
     path = query_dir / f"{name}.sql"
     if not path.is_file():
         known = ", ".join(q.name for q in list_queries(query_dir))
@@ -129,19 +136,10 @@ def parse_param_args(query: Query, pairs: tuple[str, ...] | list[str]) -> dict[s
     return values
 
 
-def open_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
-    """A connection that cannot change anything: read-only database, no file access, locked config.
-
-    Read-only alone still lets `COPY ... TO` write files and `ATTACH` other databases, so file
-    system access is switched off too, and the configuration is locked so a query cannot turn
-    it back on.
-    """
-    if not Path(db_path).exists():
-        raise QueryError(f"{db_path}: no database here yet; run `stackmine ingest` first")
-    con = duckdb.connect(str(db_path), read_only=True)
-    for statement in SQL.statements("sandbox"):
-        con.execute(statement)
-    return con
+def open_read_only(db_path: Path, wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """A connection that cannot change anything (`pipeline.core.db.open_read_only`): read-only
+    database, no file access, locked configuration; waits up to `wait_seconds` for a writer."""
+    return db.open_read_only(db_path, wait_seconds)
 
 
 def run_query(con: duckdb.DuckDBPyConnection, query: Query, params: dict[str, str] | None = None) -> pa.Table:

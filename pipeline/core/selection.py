@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+from pipeline.core import sqlguard
 from pipeline.core.sql import SqlFile
 
 SQL = SqlFile("pipeline.core", "selection.sql")
@@ -19,8 +20,9 @@ class Selection:
     """Filters on labelled questions; `None` means "do not filter on this".
 
     The default (notebook questions that are ML) is the population the study is about.
-    `where` is an extra SQL condition for the rare filter the fields cannot express; it runs
-    against the same aliases (`t`, `l`).
+    `where` is an extra condition for the rare filter the fields cannot express, over the same
+    aliases (`t`, `l`): checked when the Selection is made (`pipeline.core.sqlguard`; a refused
+    one raises `WhereRefused`) and run as SQL rendered from the checked tree, never as typed.
     """
 
     sites: tuple[str, ...] = ()
@@ -31,6 +33,10 @@ class Selection:
     year_to: int | None = None
     where: str | None = None
     extra: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.where:
+            sqlguard.condition(self.where)
 
     def sql(self) -> tuple[str, list]:
         """Return (`WHERE ...` text, parameters) for DuckDB's `?` placeholders."""
@@ -43,7 +49,9 @@ class Selection:
                 clauses.append(SQL(name))
                 params.append(value)
         if self.where:
-            clauses.append(f"({self.where})")
+            checked = sqlguard.condition(self.where)
+            clauses.append(checked.sql)
+            params.extend(checked.params)
         return "WHERE " + " AND ".join(clauses), params
 
     def describe(self) -> str:

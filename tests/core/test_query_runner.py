@@ -153,3 +153,12 @@ def test_bad_parameter_value_is_a_named_error(sample_db_path: Path) -> None:
             queries.run_query(con, queries.load_query("platform_questions_per_year"), {"min_year": "soon"})
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("name", ["../queries/dataset_provenance", "/tmp/evil", "sub/dataset_provenance", "..", ".hidden"])
+def test_a_query_name_is_never_a_path(name: str, tmp_path: Path) -> None:
+    (tmp_path / "evil.sql").write_text("-- title: T\n-- question: Q?\n-- columns: n\nSELECT 1 AS n;\n")
+    with pytest.raises(QueryError, match="not a path"):
+        queries.load_query(name)
+    result = CliRunner().invoke(cli, ["query", name.replace("/tmp", str(tmp_path))])
+    assert isinstance(result.exception, QueryError) and "not a path" in str(result.exception)
