@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from flows.cli.options import db_option
+from flows.cli.options import db_option, wait_option
 from pipeline.evaluate import STEP
 
 
@@ -16,7 +16,8 @@ from pipeline.evaluate import STEP
 @click.option("--half", type=click.Choice(["even", "odd"]),
               help="Score only even or odd post ids (a fixed split for held-out checks).")
 @db_option
-def evaluate_command(gold_path: Path, half: str | None, db_path: Path) -> None:
+@wait_option
+def evaluate_command(gold_path: Path, half: str | None, db_path: Path, wait_seconds: float) -> None:
     """Precision, recall and F1 per platform, for notebook-any and ml; accuracy and macro-F1 of the
     primary stage on gold ml=yes questions; a stage confusion table. The classifier (stored labels)
     is printed beside the rules alone and three baselines computed in the same run: tags-only,
@@ -31,11 +32,11 @@ def evaluate_command(gold_path: Path, half: str | None, db_path: Path) -> None:
       stackmine evaluate --gold ../shared/gold/dev.csv --half odd
     """
     from pipeline.evaluate.gold import collect, honest_gold, read_gold
-    from pipeline.steps import connect  # spaCy: only when evaluating
+    from pipeline.core.db import open_read_only
     from pipeline.evaluate.scoring import report
 
     gold, note = honest_gold(read_gold(gold_path, parity=half), gold_path)
-    con = connect(db_path, read_only=True)
+    con = open_read_only(db_path, wait_seconds)
     try:
         methods = collect(con, gold, gold_path)
     finally:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from flows.cli.options import db_option
+from flows.cli.options import db_option, wait_option
 from flows.cli.selection_options import selection_from, selection_options
-from pipeline.core.db import connect
+from pipeline.core.db import open_read_only
 from pipeline.core.paths import DEFAULT_EXPORTS
 from pipeline.publish import EXPORT
 
@@ -24,15 +24,16 @@ from pipeline.publish import EXPORT
 @click.option("--out", "root", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_EXPORTS,
               show_default=True, help="Folder that receives the export folder NAME.")
 @db_option
+@wait_option
 def export_command(name: str, sites: tuple[str, ...], platforms: tuple[str, ...], year_from: int | None,
                    year_to: int | None, notebook: str, ml: str, where: str | None, pseudonymise: bool,
                    salt: str | None, sample: int | None, seed: int, topic_model: str | None, root: Path,
-                   db_path: Path) -> None:
+                   db_path: Path, wait_seconds: float) -> None:
     """Export the selected questions as data/exports/NAME/ (Parquet, CSV, DATASHEET.md, sample).
 
     Questions are chosen by the same options as `stackmine topics` (default: notebook questions
     about ML). Rows carry labels, evidence, topics, stages and CC BY-SA attribution (post URL,
-    license, author name and profile). The database is opened read-only; rerunning the same
+    license, author name and profile). The database is opened read-only with file access off; rerunning the same
     export on the same database writes byte-identical files.
 
     \b
@@ -46,7 +47,7 @@ def export_command(name: str, sites: tuple[str, ...], platforms: tuple[str, ...]
     from pipeline.publish import export as export_stage  # pulls the datasheet/plot stack: only when exporting
 
     options = export_stage.ExportOptions(name, selection, pseudonymise, salt, sample, seed, topic_model)
-    con = connect(db_path, read_only=True)
+    con = open_read_only(db_path, wait_seconds)
     try:
         result = export_stage.export(con, options, root)
     finally:

@@ -23,7 +23,7 @@ wait_option = click.option(
     type=float,
     default=0.0,
     show_default=True,
-    help="If another stackmine process holds the database, wait up to this many seconds for it.",
+    help="If another process holds the database's lock, wait up to this many seconds for it.",
 )
 
 site_option = click.option("--site", help="Only this site (default: every site in the database).")

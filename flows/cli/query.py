@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from pipeline.core import queries
-from flows.cli.options import db_option
+from flows.cli.options import db_option, wait_option
 
 
 @click.command("query")
@@ -19,7 +19,9 @@ from flows.cli.options import db_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 @click.option("--list", "list_only", is_flag=True, help="List the queries with their titles and parameters.")
 @db_option
-def query_command(name: str | None, params: tuple[str, ...], fmt: str, out: Path | None, list_only: bool, db_path: Path) -> None:
+@wait_option
+def query_command(name: str | None, params: tuple[str, ...], fmt: str, out: Path | None, list_only: bool, db_path: Path,
+                  wait_seconds: float) -> None:
     """Run the analysis NAME (a file queries/NAME.sql) and print or save its result.
 
     The database is opened read-only with file access switched off: a query cannot change it.
@@ -39,7 +41,7 @@ def query_command(name: str | None, params: tuple[str, ...], fmt: str, out: Path
         raise click.UsageError("give a query NAME, or --list to see them")
     query = queries.load_query(name)
     values = queries.parse_param_args(query, params)
-    con = queries.open_read_only(db_path)
+    con = queries.open_read_only(db_path, wait_seconds)
     try:
         table = queries.run_query(con, query, values)
     finally:

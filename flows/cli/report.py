@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from flows.cli.options import db_option
+from flows.cli.options import db_option, wait_option
 from pipeline.core import queries
 from pipeline.core.paths import DEFAULT_REPORT
 from pipeline.publish import REPORT
@@ -16,7 +16,8 @@ from pipeline.publish import REPORT
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_REPORT,
               show_default=True, help="Folder for index.html and the PNG figures.")
 @db_option
-def report_command(out: Path, db_path: Path) -> None:
+@wait_option
+def report_command(out: Path, db_path: Path, wait_seconds: float) -> None:
     """Write OUT/index.html (plots embedded, opens offline) and one PNG per plot.
 
     Plots: stage coverage (notebook vs baseline, 95% intervals), platforms over time, topics,
@@ -28,7 +29,7 @@ def report_command(out: Path, db_path: Path) -> None:
     """
     from pipeline.publish import report as report_stage  # matplotlib: only when reporting
 
-    con = queries.open_read_only(db_path)
+    con = queries.open_read_only(db_path, wait_seconds)
     try:
         result = report_stage.build(con, out)
     finally:

@@ -17,7 +17,7 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from pipeline.core.comments import apply_comments
-from pipeline.core.errors import DatabaseBusy
+from pipeline.core.errors import DatabaseBusy, DatabaseMissing
 from pipeline.core.paths import DEFAULT_DB
 from pipeline.core.sql import SqlFile
 
@@ -25,44 +25,76 @@ SQL = SqlFile("pipeline.core", "db.sql")
 # The ledger of step runs (pipeline/core/ledger.py) is core's own table; each stage package
 # declares its own tables (pipeline/<stage>/sql/tables.sql), which `pipeline.steps` passes here.
 LEDGER_TABLES = SqlFile("pipeline.core", "tables.sql")
+# New files are written in a storage format that DuckDB 1.5 reads too: the DuckDB shell on the
+# package registry (duckdb-cli, newest 1.5.x) cannot open 2.0's own format (storage version 69),
+# and researchers open the file in that shell and in notebooks with whatever duckdb they have.
+# Costs nothing measurable (bench/storage.py, README "Performance"). Existing files keep theirs.
+STORAGE = {"storage_compatibility_version": "v1.5.0"}
 
 
 def connect(path: str | Path = DEFAULT_DB, read_only: bool = False, wait_seconds: float = 0.0,
             schema: Sequence[SqlFile] = ()) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the database at `path` and ensure the tables of `schema` exist.
 
-    DuckDB lets one process write a file at a time; a second writer gets a lock error. We turn
-    that into `DatabaseBusy` naming the file, after waiting up to `wait_seconds` for it to free up,
-    so two runs never interleave writes and the user learns why the second one stopped.
+    DuckDB lets one process write a file at a time, and a writer cannot open a file that any
+    other process has open, even read-only; a reader cannot open one that a writer holds. We turn
+    that lock error into `DatabaseBusy` naming the file and the process DuckDB names, after
+    waiting up to `wait_seconds` for it to free up, so two runs never interleave writes and the
+    user learns why the second one stopped.
     """
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     elif not path.exists():
-        raise FileNotFoundError(f"{path}: no database here yet; run `stackmine ingest` first")
+        raise DatabaseMissing(f"{path}: no database here yet; run `stackmine ingest` first (or pass --db PATH)")
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only, config={} if read_only else STORAGE)
             break
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise
             if time.monotonic() >= deadline:
-                raise DatabaseBusy(
-                    f"{path} is being written by another stackmine process ({_holder(exc)}). "
-                    "Wait for it to finish, or pass --wait SECONDS to queue behind it. "
-                    "Nothing was changed."
-                ) from exc
+                raise DatabaseBusy(busy_message(path, exc, read_only)) from exc
             time.sleep(0.5)
     if not read_only:
         ensure_schema(con, [LEDGER_TABLES, *schema])
     return con
 
 
-def _holder(exc: Exception) -> str:
-    found = re.search(r"PID (\d+)", str(exc))
-    return f"PID {found.group(1)}" if found else "unknown process"
+def open_read_only(path: str | Path = DEFAULT_DB, wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """A connection that cannot change anything: read-only, no file access, configuration locked.
+
+    For the commands that only read (query, export, report, evaluate): whatever SQL reaches it,
+    it cannot write the database or any file, nor read files outside the database.
+    """
+    return sandbox(connect(path, read_only=True, wait_seconds=wait_seconds))
+
+
+def busy_message(path: Path, exc: Exception, read_only: bool) -> str:
+    """What is known about a lock: the file is locked, by the PID (and program) DuckDB names.
+
+    It does not say "stackmine" or "writer": a notebook's read-only connection blocks writers too.
+    """
+    found = re.search(r"held in (.*?) \(PID (\d+)\)", str(exc))
+    holder = f"PID {found.group(2)}, {Path(found.group(1)).name}" if found else "a process DuckDB did not name"
+    why = ("" if read_only else
+           " A process that has the file open, even read-only (a notebook, the DuckDB shell), keeps writers out.")
+    return (f"{path} is locked by another process ({holder}).{why} Wait for it to finish or close it, "
+            "or pass --wait SECONDS to queue behind it. Nothing was changed.")
+
+
+def sandbox(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Switch file access off for `con` and lock its configuration; returns `con`.
+
+    Read-only alone still lets `COPY ... TO` write files, `read_text` read them and `ATTACH` open
+    other databases; locking the configuration keeps a statement from switching access back on.
+    Tables registered from Python (`registered`) still work.
+    """
+    for statement in SQL.statements("sandbox"):
+        con.execute(statement)
+    return con
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection, schema: Sequence[SqlFile]) -> None:

@@ -27,7 +27,11 @@ class DumpError(StackmineError):
 
 
 class DatabaseBusy(StackmineError):
-    """Another stackmine process holds the database for writing."""
+    """Another process holds the database file's lock (a writer, or any connection when we write)."""
+
+
+class DatabaseMissing(StackmineError, FileNotFoundError):
+    """A command that only reads was pointed at a database file that does not exist."""
 
 
 class ChecksumMismatch(StackmineError):

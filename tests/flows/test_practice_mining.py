@@ -102,7 +102,7 @@ def test_two_runs_on_one_database_one_fails_clearly_then_one_waits(tmp_path: Pat
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         wait_for_lock(db, first)
-        with pytest.raises(DatabaseBusy, match=rf"{db} is being written by another stackmine process \(PID {first.pid}\)"):
+        with pytest.raises(DatabaseBusy, match=rf"{db} is locked by another process \(PID {first.pid}, "):
             practice_mining(db=str(db))
         queued = practice_mining(db=str(db), wait_seconds=300)  # waits for the first run, then finds it all done
         out, _ = first.communicate(timeout=300)
