@@ -7,7 +7,6 @@ files run unchanged in the DuckDB shell.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -156,23 +155,13 @@ def test_topic_queries_describe_the_newest_model(con, study_db_path: Path) -> No
     assert sum(r["questions"] for r in trends) == sum(r["questions"] for r in topics if r["topic_id"] >= 0)
 
 
-def _old_storage_copy(db: Path, folder: Path) -> Path:
-    """The DuckDB shell on the registry (1.5.6) cannot open 2.0 files: copy to v1.4 storage."""
-    target = folder / "for_cli.duckdb"
-    con = duckdb.connect()
-    con.execute(f"ATTACH '{db}' AS src (READ_ONLY)")
-    con.execute(f"ATTACH '{target}' AS dst (STORAGE_VERSION 'v1.4.0')")
-    con.execute("COPY FROM DATABASE src TO dst")
-    con.close()
-    return target
-
-
 @pytest.mark.slow
-def test_every_query_runs_unchanged_in_the_duckdb_shell(study_db_path: Path, tmp_path: Path) -> None:
-    shell = shutil.which("duckdb", path=str(Path(sys.executable).parent)) or shutil.which("duckdb")
-    if shell is None:
-        pytest.skip("no DuckDB shell (pip install duckdb-cli)")
-    db = _old_storage_copy(study_db_path, tmp_path)
+def test_every_query_runs_unchanged_in_the_duckdb_shell(study_db_path: Path) -> None:
+    """The shell `make` installs (duckdb-cli, pinned in requirements.lock) opens the database as
+    stackmine wrote it (pipeline/core/db.py STORAGE), with no conversion, and runs every query."""
+    shell = Path(sys.executable).with_name("duckdb")
+    assert shell.is_file(), "the DuckDB shell is pinned in requirements.lock: run `make install`"
+    db = study_db_path
     for query in ALL:
         done = subprocess.run([shell, "-readonly", "-csv", str(db), "-c", f".read {query.path}"],
                               capture_output=True, text=True, timeout=60)
@@ -183,3 +172,13 @@ def test_every_query_runs_unchanged_in_the_duckdb_shell(study_db_path: Path, tmp
                           "-c", f".read {queries.load_query('most_viewed_per_stage').path}"],
                          capture_output=True, text=True, timeout=60)
     assert {line.split(",")[1] for line in top.stdout.splitlines()[1:]} == {"1"}
+
+
+@pytest.mark.slow
+def test_the_duckdb_shell_shows_the_column_comments(study_db_path: Path) -> None:
+    shell = Path(sys.executable).with_name("duckdb")
+    done = subprocess.run([str(shell), "-readonly", "-csv", "-noheader", str(study_db_path), "-c",
+                           "SELECT comment FROM duckdb_columns() WHERE table_name = 'question_labels' "
+                           "AND column_name = 'platforms'"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "codebook labels" in done.stdout
