@@ -4,7 +4,8 @@ Reads: `BASE/<site>.7z` from an http(s) mirror or a local folder; an optional SH
 Writes: `data/raw/<dump-date>/<site>.7z` (read-only, never rewritten); with `ingest=True`, what
 the ingest flow writes. Downloads run one task per site, in parallel, and retry with back-off
 when the failure is transient (a dropped connection resumes from the partial file). A checksum
-mismatch is not transient: it fails at once, and nothing is ingested.
+mismatch, a file that is not a 7z archive, and a mirror that cannot be reached (host not found,
+connection refused) or lacks the file are not transient: they fail at once, and nothing is ingested.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from pipeline.core.errors import DownloadError
 
 
 def _transient(task, task_run, state) -> bool:
-    """Retry downloads that dropped or could not connect; never a checksum mismatch."""
+    """Retry downloads that dropped or met a busy server (`DownloadError`); never a checksum
+    mismatch, a bad archive or an unreachable mirror (`MirrorError`), which a retry cannot fix."""
     try:
         state.result()
     except DownloadError:

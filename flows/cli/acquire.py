@@ -9,6 +9,7 @@ import click
 from flows.cli.options import db_option
 from flows.cli.run import prefect_defaults
 from pipeline.acquire import STEP
+from pipeline.acquire.fetch import load_checksums
 
 
 @click.command(STEP.name)
@@ -16,7 +17,10 @@ from pipeline.acquire import STEP
 @click.option("--mirror", "base", required=True, metavar="URL|DIR",
               help="Mirror in archive.org layout: BASE/<site>.7z (http(s) URL or local folder).")
 @click.option("--dump-date", required=True, metavar="YYYY-MM[-DD]", help="Dump date: the folder under --raw.")
-@click.option("--sha256", "checksums", metavar="FILE|URL", help="Published SHA-256 list (sha256sum format).")
+@click.option("--sha256", "checksums", metavar="FILE|URL",
+              help="SHA-256 list to check the archives against: the dump's published checksum list (file or URL, "
+                   "sha256sum format: `HEX  NAME.7z` per line), or one you write with `sha256sum *.7z > SHA256SUMS`. "
+                   "Checked before anything starts.")
 @click.option("--raw", "raw_root", type=click.Path(file_okay=False, path_type=Path), default=Path("data/raw"),
               show_default=True, help="Root of the immutable raw archives.")
 @click.option("--ingest", is_flag=True, help="Ingest the archives into --db after downloading them.")
@@ -25,14 +29,20 @@ def acquire_command(sites: tuple[str, ...], base: str, dump_date: str, checksums
                     raw_root: Path, ingest: bool, db_path: Path) -> None:
     """Download SITES' archives from a mirror with resume and SHA-256 checks; skip those present.
 
-    Archives land read-only in RAW/DUMP-DATE/<site>.7z. An interrupted download resumes (HTTP
-    Range) on the automatic retry or the next call; a checksum mismatch discards the download.
+    Archives land read-only in RAW/DUMP-DATE/<site>.7z, only after they start with the 7z
+    signature, open as 7z archives, have the length the server announced and (with --sha256) match
+    the list; anything else is deleted. An interrupted download resumes (HTTP Range with If-Range,
+    so a file changed on the server is fetched again whole) on the automatic retry or the next
+    call. A mirror that cannot be reached (host not found, connection refused) or lacks the file
+    stops at once, without retries.
 
     \b
     Example:
       stackmine acquire ai.stackexchange.com datascience.stackexchange.com \\
         --mirror https://archive.org/download/stackexchange --dump-date 2024-04-01 --ingest
     """
+    if checksums:
+        load_checksums(checksums)  # a missing or malformed list stops here, before Prefect starts
     prefect_defaults()
     from flows.acquire import acquire_flow
 

@@ -39,4 +39,17 @@ class ChecksumMismatch(StackmineError):
 
 
 class DownloadError(StackmineError):
-    """A download stopped or was refused; transient ones resume from the partial file on retry."""
+    """A download stopped half-way or the server was busy: transient; a retry resumes from the partial file."""
+
+
+class MirrorError(StackmineError):
+    """The mirror cannot be reached (host not found, connection refused) or has no such file: not
+    transient, so it is never retried."""
+
+
+class BadArchive(StackmineError):
+    """A downloaded or present file is not a 7z archive that opens (an error page, a cut-off file)."""
+
+
+class ChecksumListError(StackmineError, ValueError):
+    """The `--sha256` list is missing, unreadable or not in sha256sum's format."""

@@ -15,7 +15,7 @@ import pytest
 
 from tests.support import SAMPLE, SHARED_DATA
 from pipeline.acquire.fetch import acquire, load_checksums, parse_checksums
-from pipeline.core.errors import ChecksumMismatch, DownloadError
+from pipeline.core.errors import ChecksumMismatch, DownloadError, MirrorError
 from tests.support.rangeserver import RangeServer
 
 AVP = "meta.avp.stackexchange.com"
@@ -80,7 +80,7 @@ def test_checksum_mismatch_is_refused_and_nothing_kept(mirror: RangeServer, tmp_
 def test_local_folder_mirror_and_missing_site(mirror: RangeServer, tmp_path: Path) -> None:
     [got] = acquire([AI], str(mirror.root), tmp_path / "raw", "2017-03", {f"{AI}.7z": AI_SHA})
     assert (got.status, got.sha256) == ("copied", AI_SHA)
-    with pytest.raises(DownloadError, match="HTTP 404"):
+    with pytest.raises(MirrorError, match="HTTP 404"):
         acquire(["nosuch.stackexchange.com"], mirror.url, tmp_path / "raw", "2014-09")
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.core.errors import ChecksumMismatch
+from pipeline.core.errors import ChecksumMismatch, MirrorError
 from tests.support import SAMPLE
 from tests.support.rangeserver import RangeServer
 
@@ -65,3 +65,13 @@ def test_checksum_mismatch_fails_without_retry_and_ingests_nothing(mirror: Range
     assert [r[0] for r in mirror.requests] == ["WRONGSUMS", f"{AI}.7z"]  # not retried
     assert list((tmp_path / "raw" / "2017-03").iterdir()) == []
     assert not db.exists()
+
+
+def test_a_mirror_without_the_file_fails_at_once_without_retries(mirror: RangeServer, tmp_path: Path) -> None:
+    from flows.acquire import acquire_flow
+
+    with pytest.raises(MirrorError, match="HTTP 404 Not Found. Nothing was downloaded"):
+        acquire_flow(sites=["nosuch.stackexchange.com"], base=mirror.url, dump_date="2017-03",
+                     raw_root=str(tmp_path / "raw"), ingest=True, db=str(tmp_path / "acq.duckdb"))
+    assert mirror.requests == [("nosuch.stackexchange.com.7z", None)]  # one attempt, not four
+    assert not (tmp_path / "acq.duckdb").exists()
