@@ -8,10 +8,12 @@ order of `pipeline.steps.STEPS`, then the commands that are not steps.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import inspect
 import logging
 import sys
+import traceback
 
 import click
 
@@ -45,7 +47,8 @@ class StageOrderGroup(click.Group):
 
 @click.group(cls=StageOrderGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="stackmine")
-@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Log debug messages, Prefect's log lines, and the traceback behind an error.")
 def cli(verbose: bool) -> None:
     """Mine Stack Exchange dumps: which ML-lifecycle stages do notebook users ask about?
 
@@ -64,6 +67,27 @@ def cli(verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
+    VERBOSE[0] = verbose
+    if not verbose:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(PrefectQuiet())
+
+
+# Whether -v was given: main() reads it after the command has ended (its click context is gone).
+VERBOSE = [False]
+
+
+class PrefectQuiet(logging.Filter):
+    """Without -v, Prefect's records stay out of the terminal except its warnings.
+
+    Its INFO lines (server start, run names, states) are chatter here, and its ERROR records repeat
+    a failure with a traceback per task and per flow: ~330 lines in which the one useful line was
+    lost. main() prints that line itself. Prefect's API handler is not ours, so its run history
+    and UI keep every record.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.name.startswith("prefect") or logging.WARNING <= record.levelno < logging.ERROR
 
 
 def example_last(command: click.Command) -> click.Command:
@@ -98,7 +122,20 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except StackmineError as exc:
         click.echo(f"error: {exc}", err=True)
+        if VERBOSE[0]:
+            traceback.print_exception(exc)
+        _release(exc)
         sys.exit(2)
+
+
+def _release(exc: BaseException) -> None:
+    """Drop the frames an error holds (and with them the DuckDB connections of the failed run), so
+    they are closed now rather than reported as leaked objects when the interpreter exits."""
+    while exc is not None:
+        traceback.clear_frames(exc.__traceback__)
+        exc.__traceback__ = None
+        exc = exc.__cause__ or exc.__context__
+    gc.collect()
 
 
 if __name__ == "__main__":

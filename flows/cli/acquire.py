@@ -9,7 +9,7 @@ import click
 from flows.cli.options import db_option
 from flows.cli.run import prefect_defaults
 from pipeline.acquire import STEP
-from pipeline.acquire.fetch import load_checksums
+from pipeline.acquire.fetch import load_checksums, probe_mirror
 
 
 @click.command(STEP.name)
@@ -41,8 +41,9 @@ def acquire_command(sites: tuple[str, ...], base: str, dump_date: str, checksums
       stackmine acquire ai.stackexchange.com datascience.stackexchange.com \\
         --mirror https://archive.org/download/stackexchange --dump-date 2024-04-01 --ingest
     """
-    if checksums:
-        load_checksums(checksums)  # a missing or malformed list stops here, before Prefect starts
+    if checksums:  # a missing list or an unreachable mirror stops here, before Prefect starts
+        load_checksums(checksums)
+    probe_mirror(base)
     prefect_defaults()
     from flows.acquire import acquire_flow
 

@@ -27,6 +27,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.error import HTTPError, URLError
+from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 
 from tqdm import tqdm
@@ -96,6 +97,29 @@ def load_checksums(ref: str | Path) -> dict[str, str]:
         raise ChecksumListError(f"{ref}: cannot read the checksum list ({exc}). {CHECKSUM_HELP}.") from None
     return parse_checksums(text, origin=ref)
 
+
+
+def probe_mirror(base: str) -> None:
+    """Raise `MirrorError` at once if an http(s) mirror's host does not resolve or refuses connections.
+
+    A few milliseconds instead of a flow run's start-up (and, before, three retries over a minute)
+    to learn that the machine is offline or the URL mistyped. A local folder must exist.
+    """
+    if not base.startswith(("http://", "https://")):
+        if not Path(base).is_dir():
+            raise MirrorError(f"{base}: no such folder. --mirror is an http(s) URL or a local folder of <site>.7z files.")
+        return
+    parts = urlsplit(base)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname or "", port), timeout=15).close()
+    except (socket.gaierror, ConnectionRefusedError) as reason:
+        what = "host not found" if isinstance(reason, socket.gaierror) else "connection refused"
+        raise MirrorError(f"{base}: cannot reach the mirror ({what}: {reason}). Nothing was downloaded. "
+                          "What to do: check the --mirror URL and the network (offline, give a local "
+                          "folder of archives as --mirror).") from None
+    except OSError:
+        pass  # slow or flaky: the download itself retries what may pass
 
 
 def acquire(
