@@ -25,6 +25,11 @@ class DumpError(StackmineError):
         text += "\n  The database was not changed."
         super().__init__(text)
 
+    def __reduce__(self):
+        # Rebuilt from its parts when it crosses a process (a Dask worker, Prefect's result store);
+        # the default would call __init__ with the message alone and fail.
+        return (type(self), (self.path, self.line, self.problem, self.hint))
+
 
 class DatabaseBusy(StackmineError):
     """Another process holds the database file's lock (a writer, or any connection when we write)."""

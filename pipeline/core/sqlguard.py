@@ -57,11 +57,15 @@ class WhereRefused(StackmineError):
     """A `--where` condition is not one allowed condition; says what is not allowed."""
 
     def __init__(self, text: str, problem: str) -> None:
+        self.text, self.problem = text, problem
         super().__init__(
             f"--where {text!r} refused: {problem}.\n  A --where is one true/false condition over the columns of "
             f"question_labels l / question_text t ({column_list()}), with constants, comparisons, AND/OR/NOT, "
             f"IS NULL, IN (...), BETWEEN, LIKE/ILIKE, + - * /, casts and the functions {', '.join(sorted(FUNCTIONS))}; "
             "e.g. \"l.stage2 IS NULL AND year(t.creation_date) >= 2020\".\n  Nothing was run.")
+
+    def __reduce__(self):
+        return (type(self), (self.text, self.problem))  # survives pickling (Dask, Prefect results)
 
 
 @dataclass(frozen=True)
