@@ -44,13 +44,26 @@ def practice_mining(
     """Run the whole chain on `sources` (default: data/sample) into `db`; returns each step's report."""
     con = connect(db, wait_seconds=wait_seconds)
     try:
-        report: dict = {"ingest": ingest_into(con, sources, force, dask_address, dask_workers, progress,
-                                              staging_root=Path(db).parent)}
+        waiting = [s for s in sources or () if _empty_folder(Path(s))]
+        present = [s for s in sources or () if s not in waiting]
+        report: dict = {"ingest": [{"site": s, "status": "no dumps yet"} for s in waiting]}
+        if present or not sources:
+            report["ingest"] += ingest_into(con, present or None, force, dask_address, dask_workers, progress,
+                                            staging_root=Path(db).parent)
+        if not all_sites(con):
+            get_run_logger().info("no dumps in %s yet: nothing to do until they arrive", ", ".join(waiting))
+            return report
         run_chain(con, Path(db).resolve().parent, force, progress, report)
         get_run_logger().info("practice-mining finished: %s", ", ".join(report))
         return report
     finally:
         con.close()
+
+
+def _empty_folder(path: Path) -> bool:
+    """A watched folder (`stackmine serve ... data/raw`) that no dump has reached yet: a run over it
+    waits instead of failing, and runs the chain on what the database already holds."""
+    return path.is_dir() and not any(p.is_file() for p in path.rglob("*"))
 
 
 def run_chain(con: duckdb.DuckDBPyConnection, base: Path, force: bool, progress: bool, report: dict) -> None:

@@ -13,7 +13,7 @@ from pipeline.core.errors import StackmineError
 
 
 @click.command("serve")
-@click.argument("sources", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
 @db_option
 @click.option("--cron", help='Cron schedule (server time zone UTC), e.g. "0 3 * * 1" = Mondays 03:00.')
 @click.option("--interval", type=float, help="Run every this many seconds instead of a cron schedule.")
@@ -29,6 +29,8 @@ def serve_command(sources: tuple[Path, ...], db_path: Path, cron: str | None, in
     it with `prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api`. Runs appear in the UI
     at http://127.0.0.1:4200 under Deployments → practice-mining/NAME. SOURCES default to
     data/sample; point them at data/raw/ to pick up new dumps that `stackmine acquire` fetched.
+    A SOURCES folder that does not exist yet is created: runs wait, doing nothing, until dumps
+    arrive in it.
 
     \b
     Example:
@@ -44,6 +46,8 @@ def serve_command(sources: tuple[Path, ...], db_path: Path, cron: str | None, in
             "schedules need a Prefect server: run `prefect server start`, then "
             "`prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api`, and start serve again."
         )
+    for source in sources:
+        _watch(source)
     from prefect.deployments.runner import EntrypointType
 
     from flows.practice_mining import practice_mining
@@ -52,6 +56,18 @@ def serve_command(sources: tuple[Path, ...], db_path: Path, cron: str | None, in
                   "wait_seconds": wait_seconds, "dask_address": dask_address, "dask_workers": dask_workers}
     practice_mining.serve(name=name, cron=cron, interval=interval, parameters=parameters, global_limit=1,
                           entrypoint_type=EntrypointType.MODULE_PATH)
+
+
+def _watch(source: Path) -> None:
+    """A folder to watch may not exist yet (data/raw on a fresh clone): create it, empty. A missing
+    path that looks like a file (has a suffix) is a typo, not a folder to wait on."""
+    if source.exists():
+        return
+    if source.suffix:
+        raise click.BadParameter(f"{source} does not exist", param_hint="SOURCES")
+    source.mkdir(parents=True)
+    click.echo(f"created {source}/ (empty): each run ingests the dumps that arrive there, "
+               "e.g. from `stackmine acquire`", err=True)
 
 
 COMMANDS = [serve_command]

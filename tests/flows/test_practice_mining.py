@@ -115,3 +115,22 @@ def test_two_runs_on_one_database_one_fails_clearly_then_one_waits(tmp_path: Pat
     assert words[: len(STAGES)] == list(STAGES)  # stderr log lines may follow (merged streams)
     assert {st for _, st in statuses(queued)} == {"skipped"}
     assert_complete(db, study_db_path)
+
+
+def test_a_run_over_a_folder_no_dump_has_reached_yet_waits(tmp_path: Path) -> None:
+    """What a scheduled run over `data/raw` does before `stackmine acquire` put anything there."""
+    from flows.practice_mining import practice_mining
+
+    raw = tmp_path / "raw"
+    (raw / "2024-04-01").mkdir(parents=True)  # folders, but no file yet
+    report = practice_mining(sources=[str(raw)], db=str(tmp_path / "db.duckdb"))
+    assert report == {"ingest": [{"site": str(raw), "status": "no dumps yet"}]}
+
+
+def test_serve_creates_the_folder_it_watches(tmp_path: Path) -> None:
+    from flows.cli.serve import _watch
+
+    _watch(tmp_path / "data" / "raw")
+    assert (tmp_path / "data" / "raw").is_dir()
+    with pytest.raises(Exception, match="does not exist"):
+        _watch(tmp_path / "typo.7z")
