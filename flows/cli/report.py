@@ -14,14 +14,16 @@ from pipeline.publish import REPORT
 
 @click.command(REPORT.name)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_REPORT,
-              show_default=True, help="Folder for index.html and the PNG figures.")
+              show_default=True, help="Folder for index.html and the figures (PNG, SVG, PDF).")
 @db_option
 @wait_option
 def report_command(out: Path, db_path: Path, wait_seconds: float) -> None:
-    """Write OUT/index.html (plots embedded, opens offline) and one PNG per plot.
+    """Write OUT/index.html (plots embedded, opens offline) and each plot as PNG, SVG and PDF.
 
     Plots: stage coverage (notebook vs baseline, 95% intervals), platforms over time, topics,
-    topics over time; plus the coverage table and a datasheet summary. Read-only.
+    topics over time, at print size (7 in wide); interactive topic views as in BERTopic (word
+    scores, distance map, hierarchy, over time, per platform); the coverage table and a datasheet
+    summary. Read-only.
 
     \b
     Example:
@@ -35,6 +37,8 @@ def report_command(out: Path, db_path: Path, wait_seconds: float) -> None:
     finally:
         con.close()
     click.echo(f"wrote {result.index} with {len(result.figures)} plots: {', '.join(result.figures)}")
+    click.echo(f"  {len(result.views)} interactive views: {', '.join(result.views)}")
+    click.echo(f"  each plot also as .png, .svg and .pdf in {out}")
 
 
 COMMANDS = [report_command]

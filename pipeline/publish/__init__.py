@@ -20,11 +20,11 @@ EXPORT = Step(
 
 REPORT = Step(
     name="report",
-    version="report-1",
+    version="report-2",
     package="pipeline.publish",
-    summary="one self-contained HTML page from the named queries, one PNG per plot",
+    summary="one self-contained HTML page from the named queries (interactive topic views), each plot as PNG, SVG, PDF",
     reads=_READS,
-    writes=("`data/report/index.html` + one PNG per plot",),
+    writes=("`data/report/index.html` + each plot as PNG, SVG and PDF",),
     rules=("templates/report.html.j2",),
     command="stackmine report [--out DIR]",
     entry="pipeline.publish.report:run",

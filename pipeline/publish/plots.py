@@ -1,24 +1,42 @@
-"""The report's figures, drawn with matplotlib into PNG bytes (for the HTML report and for papers).
+"""The report's figures, drawn with matplotlib as PNG, SVG and PDF (for the HTML report and papers).
 
-matplotlib, not plotly: its PNGs need no browser to render (plotly's image export downloads one),
-embed in HTML as base64 so the report opens offline, and carry no timestamp, so the same data
-gives the same bytes. Each function takes the rows of one named query and returns a PNG.
+matplotlib, not plotly, for these: its files need no browser to render (plotly's image export
+downloads one), the PNG embeds in HTML as base64 so the report opens offline, and none of the three
+carries a timestamp, so the same data gives the same bytes. Figures are drawn at print size: 7 in
+(178 mm) wide, a two-column figure in ACM, IEEE and Springer layouts, with 8 pt text, so the PDF and
+SVG go into a paper unscaled. Each figure function takes the rows of one named query and returns a
+matplotlib figure; `@printable` draws it in the print style and renders the three formats.
+(The interactive topic views are plotly: pipeline/publish/topicviews.py.)
 """
 
 from __future__ import annotations
 
+import functools
 import io
+import logging
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import matplotlib
 
 matplotlib.use("Agg")  # no display here or in CI; must precede pyplot's import
+# PDF font subsetting logs every glyph table at INFO through fontTools: hundreds of lines per report.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 import matplotlib.pyplot as plt  # noqa: E402
 
 from pipeline.coverage import stats as coverage  # noqa: E402
 
-DPI = 110
+DPI = 200  # of the PNG; SVG and PDF are vector
+PRINT_WIDTH = 7.0  # inches
+STYLE = {"font.size": 8, "axes.titlesize": 9, "figure.titlesize": 9, "axes.labelsize": 8, "legend.fontsize": 7,
+         "xtick.labelsize": 7, "ytick.labelsize": 7,
+         "pdf.fonttype": 42,  # TrueType in the PDF: publishers reject Type 3 fonts
+         "svg.hashsalt": "stackmine",  # fixed element ids: the same figure gives the same SVG
+         "figure.constrained_layout.use": True}  # labels fit inside the figure: files are exactly 7 in wide
+FORMATS = ("png", "svg", "pdf")
+METADATA = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
 VERDICT_COLOURS = {"discussed": "#2b8a3e", "under-discussed": "#e67700", "skipped": "#c92a2a"}
 
 
@@ -27,34 +45,59 @@ def wilson(k: int, n: int) -> tuple[float, float]:
     return coverage.wilson(k, n) if n else (0.0, 0.0)
 
 
-def _png(fig) -> bytes:
-    sink = io.BytesIO()
-    fig.savefig(sink, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+@dataclass(frozen=True)
+class Images:
+    """One figure in the three formats."""
+
+    png: bytes
+    svg: bytes
+    pdf: bytes
+
+
+def _render(fig) -> Images:
+    out = {}
+    for fmt in FORMATS:
+        sink = io.BytesIO()
+        fig.savefig(sink, format=fmt, dpi=DPI, metadata=METADATA[fmt])
+        out[fmt] = sink.getvalue()
     plt.close(fig)
-    return sink.getvalue()
+    return Images(**out)
 
 
-def _empty(title: str, message: str) -> bytes:
+def printable(draw: Callable[..., object]) -> Callable[..., Images]:
+    """Draw with `draw` (which returns a matplotlib figure) in the print style; return its Images."""
+    @functools.wraps(draw)
+    def drawn(*args, **kwargs) -> Images:
+        with plt.rc_context(STYLE):
+            return _render(draw(*args, **kwargs))
+    return drawn
+
+
+def _empty(title: str, message: str):
     """A figure that says why it is empty, so a missing stage shows up instead of vanishing."""
-    fig, ax = plt.subplots(figsize=(8, 2))
+    fig, ax = plt.subplots(figsize=(PRINT_WIDTH, 1.4))
     ax.set_title(title)
-    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=11)
+    ax.text(0.5, 0.5, message, ha="center", va="center")
     ax.set_axis_off()
-    return _png(fig)
+    return fig
 
 
+@printable
 def stage_coverage(rows: list[dict]) -> bytes:
     """Left: share of notebook vs baseline ML questions per stage, Wilson 95% error bars.
-    Right: the difference with the stored Newcombe 95% interval, coloured by verdict."""
+    Right: the difference with the stored Newcombe 95% interval, coloured by verdict.
+
+    The shares and intervals are read from the rows (query stage_coverage_vs_baseline); to plot
+    other shares (e.g. corrected for classifier error), change the panels below, nothing else."""
     title = "Stage coverage: notebook vs non-notebook ML questions"
     if not rows:
         return _empty(title, "stage_coverage is empty: run `stackmine stages` first")
     rows = sorted(rows, key=lambda r: (r["share_notebook"] or 0.0, r["stage"]))
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 0.42 * len(rows) + 1.6), sharey=True)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(PRINT_WIDTH, 0.24 * len(rows) + 1.3), sharey=True)
     _share_panel(left, rows)
     _diff_panel(right, rows)
     fig.suptitle(title)
-    return _png(fig)
+    return fig
 
 
 def _share_panel(ax, rows: list[dict]) -> None:
@@ -83,6 +126,7 @@ def _diff_panel(ax, rows: list[dict]) -> None:
     ax.legend(loc="best")
 
 
+@printable
 def platforms_over_time(rows: list[dict]) -> bytes:
     """Notebook questions per platform per year (all sites together)."""
     title = "Notebook questions per platform per year"
@@ -91,10 +135,10 @@ def platforms_over_time(rows: list[dict]) -> bytes:
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in rows:
         counts[r["platform"]][str(r["year"])] += r["questions"]
-    fig, ax = plt.subplots(figsize=(10, 4.5))
+    fig, ax = plt.subplots(figsize=(PRINT_WIDTH, 3.2))
     _series(ax, counts, sorted({str(r["year"]) for r in rows}))
     ax.set_title(title)
-    return _png(fig)
+    return fig
 
 
 def _series(ax, counts: dict[str, dict[str, int]], periods: list[str]) -> None:
@@ -109,12 +153,13 @@ def _series(ax, counts: dict[str, dict[str, int]], periods: list[str]) -> None:
         for i, name in enumerate(names):
             xs = [j + (i - (len(names) - 1) / 2) * width for j in range(len(periods))]
             bars = ax.bar(xs, [counts[name].get(p, 0) for p in periods], width=width, label=name[:40])
-            ax.bar_label(bars, fontsize=8)
+            ax.bar_label(bars, fontsize=6)
     ax.set_xticks(range(len(periods)), periods, rotation=45 if len(periods) > 12 else 0)
     ax.set_ylabel("questions")
-    ax.legend(ncol=2 if len(names) > 4 else 1, fontsize=8)
+    ax.legend(ncol=2 if len(names) > 4 else 1)
 
 
+@printable
 def topic_sizes(rows: list[dict], top: int = 15) -> bytes:
     """Horizontal bars: questions per topic (largest `top`, outliers left out), labelled by terms."""
     title = "Questions per topic"
@@ -124,15 +169,16 @@ def topic_sizes(rows: list[dict], top: int = 15) -> bytes:
     rows = rows[::-1]
     labels = [f"{r['topic_id']}: {', '.join((r['top_terms'] or [])[:4])}" for r in rows]
     colours = ["#1c7ed6" if r["main_stage"] != "environment" else "#e67700" for r in rows]
-    fig, ax = plt.subplots(figsize=(10, 0.38 * len(rows) + 1.4))
+    fig, ax = plt.subplots(figsize=(PRINT_WIDTH, 0.26 * len(rows) + 1.1))
     ax.barh(labels, [r["questions"] for r in rows], color=colours)
     for i, r in enumerate(rows):
-        ax.text(r["questions"], i, f"  {r['main_stage'] or ''}", va="center", fontsize=8, color="#495057")
+        ax.text(r["questions"], i, f"  {r['main_stage'] or ''}", va="center", fontsize=7, color="#495057")
     ax.set_xlabel("questions (label: main lifecycle stage; orange = environment)")
     ax.set_title(f"{title} (model {rows[0]['topic_model_id']})")
-    return _png(fig)
+    return fig
 
 
+@printable
 def topics_over_time(rows: list[dict], top: int = 8) -> bytes:
     """Questions per period for the `top` largest topics."""
     title = "Topics over time"
@@ -144,7 +190,7 @@ def topics_over_time(rows: list[dict], top: int = 8) -> bytes:
         totals[r["label"]] += r["questions"]
         counts[r["label"]][r["period"]] = r["questions"]
     largest = sorted(totals, key=lambda t: (-totals[t], t))[:top]
-    fig, ax = plt.subplots(figsize=(10, 4.5))
+    fig, ax = plt.subplots(figsize=(PRINT_WIDTH, 3.2))
     _series(ax, {t: counts[t] for t in largest}, sorted({r["period"] for r in rows}))
     ax.set_title(f"{title} (largest {min(top, len(totals))} topics)")
-    return _png(fig)
+    return fig

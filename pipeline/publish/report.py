@@ -1,9 +1,10 @@
-"""`stackmine report`: one self-contained HTML page of the study's results, plus its PNG figures.
+"""`stackmine report`: one self-contained HTML page of the study's results, plus its figures.
 
 The numbers come from the named queries in `queries/` (the same SQL a researcher can run with
 `stackmine query`), so the report never computes a figure the library cannot reproduce. Images
-are embedded as base64 PNG: `index.html` opens offline, attaches to an e-mail, and its figures
-are also written beside it as PNG files for papers. The database is only read.
+are embedded as base64 PNG and the interactive topic views carry plotly.js inside the page:
+`index.html` opens offline and attaches to an e-mail. Every figure is also written beside it as
+PNG, SVG and PDF at print size for papers. The database is only read.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import jinja2
 
 from pipeline import __version__
 
-from pipeline.publish import datasheet, plots
+from pipeline.publish import datasheet, plots, topicviews
 
 from pipeline.core import queries
 from pipeline.core.paths import DEFAULT_REPORT
@@ -40,7 +41,11 @@ class Figure:
     slug: str
     title: str
     caption: str
-    png: bytes
+    images: plots.Images
+
+    @property
+    def png(self) -> bytes:
+        return self.images.png
 
     @property
     def data_uri(self) -> str:
@@ -53,6 +58,7 @@ class ReportResult:
 
     index: Path
     figures: list[str]
+    views: list[str]
 
 
 def rows(con: duckdb.DuckDBPyConnection, name: str, **params: str) -> list[dict]:
@@ -83,6 +89,11 @@ def figures(con: duckdb.DuckDBPyConnection, coverage: list[dict]) -> list[Figure
     ]
 
 
+def views(con: duckdb.DuckDBPyConnection) -> list[topicviews.View]:
+    """The interactive topic views (BERTopic's five), from named queries on the stored topic tables."""
+    return topicviews.views(rows(con, "topic_terms"), rows(con, "topic_trends"), rows(con, "topics_per_platform"))
+
+
 def summary(con: duckdb.DuckDBPyConnection, selection: Selection) -> datasheet.Facts | None:
     """The datasheet facts of the study selection (what `stackmine export` would write), or None."""
     table = select_rows(con, selection, resolve_topic_model(con, selection, None))
@@ -92,18 +103,21 @@ def summary(con: duckdb.DuckDBPyConnection, selection: Selection) -> datasheet.F
 
 
 def build(con: duckdb.DuckDBPyConnection, out: Path = DEFAULT_OUT, selection: Selection | None = None) -> ReportResult:
-    """Write `out/index.html` and one PNG per figure; returns the page's path and figure slugs."""
+    """Write `out/index.html` and each figure as PNG, SVG and PDF; returns the page's path and the
+    slugs of its figures and interactive views."""
     selection = selection or Selection()
     coverage = rows(con, "stage_coverage_vs_baseline")
     figs = figures(con, coverage)
-    html = render(figs, coverage, summary(con, selection), selection)
+    topic_views = views(con)
+    html = render(figs, coverage, summary(con, selection), selection, topic_views)
     out.mkdir(parents=True, exist_ok=True)
     for fig in figs:
-        (out / f"{fig.slug}.png").write_bytes(fig.png)
+        for fmt in plots.FORMATS:
+            (out / f"{fig.slug}.{fmt}").write_bytes(getattr(fig.images, fmt))
     index = out / "index.html"
     index.write_text(html, encoding="utf-8")
-    log.info("report with %d figures written to %s", len(figs), index)
-    return ReportResult(index, [f.slug for f in figs])
+    log.info("report with %d figures and %d views written to %s", len(figs), len(topic_views), index)
+    return ReportResult(index, [f.slug for f in figs], [v.slug for v in topic_views])
 
 
 def run(con: duckdb.DuckDBPyConnection, scope: Scope) -> int:
@@ -111,7 +125,8 @@ def run(con: duckdb.DuckDBPyConnection, scope: Scope) -> int:
     return len(build(con, Path(scope.name)).figures)
 
 
-def render(figs: list[Figure], coverage: list[dict], facts: datasheet.Facts | None, selection: Selection) -> str:
+def render(figs: list[Figure], coverage: list[dict], facts: datasheet.Facts | None, selection: Selection,
+           topic_views: list[topicviews.View] = ()) -> str:
     """The HTML page (autoescaped: titles from posts are user content)."""
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(lambda name: (resources.files("pipeline.publish") / "templates" / name).read_text("utf-8")),
@@ -123,7 +138,8 @@ def render(figs: list[Figure], coverage: list[dict], facts: datasheet.Facts | No
     metric_sets, metric_rows = pivot_metrics(facts.metrics if facts else [])
     return env.get_template(TEMPLATE).render(
         figures=figs, coverage=coverage, facts=facts, selection=selection.describe(), version=__version__,
-        metric_sets=metric_sets, metric_rows=metric_rows,
+        metric_sets=metric_sets, metric_rows=metric_rows, views=list(topic_views),
+        plotly_js=topicviews.plotly_js() if topic_views else "",
     )
 
 

@@ -1,15 +1,19 @@
 """`stackmine report` on the sample database built by the real pipeline.
 
-A pure-Python check parses the HTML and decodes every embedded PNG; a second check (skipped when
-Chromium is absent) opens the page in headless Chromium and asks the browser how many plots it
-decoded, through scripts/check_report.py.
+A pure-Python check parses the HTML, decodes every embedded PNG and reads the print copies (SVG and
+PDF, 7 in wide) and the interactive views' plotly specs; a second check (skipped when Chromium is
+absent) opens the page in headless Chromium and asks the browser how many plots it decoded and how
+many interactive views plotly.js drew, through scripts/check_report.py.
 """
 
 from __future__ import annotations
 
 import base64
 import importlib.util
+import json
+import re
 import struct
+import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -23,6 +27,8 @@ from tests.support import REPO
 _register()
 
 PLOTS = ["stage-coverage", "platforms-over-time", "topics", "topics-over-time"]
+VIEWS = ["topic-barchart", "topic-distance-map", "topic-hierarchy", "topics-over-time-interactive", "topics-per-platform"]
+FILES = [f"{slug}.{fmt}" for slug in PLOTS for fmt in ("png", "svg", "pdf")]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -69,9 +75,11 @@ def report_dir(study_db_path: Path, tmp_path_factory: pytest.TempPathFactory) ->
     out = tmp_path_factory.mktemp("report")
     result = CliRunner().invoke(cli, ["report", "--db", str(study_db_path), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == (
-        f"wrote {out / 'index.html'} with 4 plots: stage-coverage, platforms-over-time, topics, topics-over-time"
-    )
+    assert result.output.splitlines() == [
+        f"wrote {out / 'index.html'} with 4 plots: stage-coverage, platforms-over-time, topics, topics-over-time",
+        f"  5 interactive views: {', '.join(VIEWS)}",
+        f"  each plot also as .png, .svg and .pdf in {out}",
+    ]
     return out
 
 
@@ -87,6 +95,42 @@ def test_every_plot_is_embedded_as_a_decodable_png(report_dir: Path) -> None:
         assert width >= 600 and height >= 200, slug
         assert data == (report_dir / f"{slug}.png").read_bytes()  # the paper copy is the same image
     assert page.external == []  # self-contained: nothing to fetch
+
+
+@pytest.mark.parametrize("slug", PLOTS)
+def test_every_plot_is_also_a_print_size_svg_and_pdf(report_dir: Path, slug: str) -> None:
+    pdf = (report_dir / f"{slug}.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    media_box = re.search(rb"/MediaBox \[ *0 0 ([\d.]+) ([\d.]+) *\]", pdf)
+    assert float(media_box.group(1)) == 504  # 7 in: a two-column figure
+    assert b"/FontFile2" in pdf and b"/Subtype /Type3" not in pdf  # TrueType fonts, no Type 3
+    svg = ET.parse(report_dir / f"{slug}.svg").getroot()
+    assert svg.tag.endswith("svg") and svg.get("width") == "504pt"
+    html = (report_dir / "index.html").read_text(encoding="utf-8")
+    caption = html.split(f'id="plot-{slug}"', 1)[1].split("</figcaption>", 1)[0]
+    assert re.search(r"Query: \w+\.", caption), "the query that produced it is named under it"
+    assert f'href="{slug}.pdf"' in caption and f'href="{slug}.svg"' in caption
+
+
+def test_topic_views_are_interactive_offline_and_carry_their_data(report_dir: Path, study_db_path: Path) -> None:
+    html = (report_dir / "index.html").read_text(encoding="utf-8")
+    assert 'data-views="5"' in html
+    assert "plotly.js v" in html and "<script src" not in html  # plotly.js inside the page
+    specs = {slug: json.loads(spec) for slug, spec in
+             re.findall(r'<script type="application/json" id="spec-([\w-]+)">(.*?)</script>', html, re.S)}
+    assert list(specs) == VIEWS
+    con = duckdb.connect(str(study_db_path), read_only=True)
+    n_topics = con.execute("SELECT n_topics FROM topic_models").fetchone()[0]
+    con.close()
+    assert len(specs["topic-barchart"]["data"]) == n_topics  # one bar chart per topic
+    assert len(specs["topic-distance-map"]["data"][0]["x"]) == n_topics  # one bubble per topic
+    assert len(specs["topic-hierarchy"]["layout"]["yaxis"]["ticktext"]) == n_topics
+    assert len(specs["topics-over-time-interactive"]["data"]) == n_topics
+    assert {t["orientation"] for t in specs["topics-per-platform"]["data"]} == {"h"}
+    for slug, spec in specs.items():
+        assert spec["data"] and spec["layout"]["title"], slug
+        caption = html.split(f'id="view-{slug}"', 1)[1].split("</figcaption>", 1)[0]
+        assert re.search(r"Query: \w+\.", caption), slug
 
 
 def test_report_tables_match_the_database(report_dir: Path, study_db_path: Path) -> None:
@@ -108,7 +152,7 @@ def test_report_tables_match_the_database(report_dir: Path, study_db_path: Path)
 def test_report_is_deterministic(study_db_path: Path, report_dir: Path, tmp_path: Path) -> None:
     again = CliRunner().invoke(cli, ["report", "--db", str(study_db_path), "--out", str(tmp_path)])
     assert again.exit_code == 0, again.output
-    for name in ["index.html", *(f"{slug}.png" for slug in PLOTS)]:
+    for name in ["index.html", *FILES]:
         assert (tmp_path / name).read_bytes() == (report_dir / name).read_bytes(), name
 
 
@@ -127,9 +171,13 @@ def test_plots_render_in_headless_chromium(report_dir: Path, tmp_path: Path) -> 
         pytest.skip("chromium not installed (apt-get install chromium)")
     shot = tmp_path / "shot.png"
     assert checker.problems(checker.dump_dom(browser, report_dir / "index.html", shot)) == []
-    assert _png_size(shot.read_bytes()) == (1280, 4000)
-    # the check can fail: a page with one corrupted image reports it
+    assert _png_size(shot.read_bytes()) == (1280, 7000)
+    # the check can fail: a page with one corrupted image and one broken view reports both
     broken = tmp_path / "broken.html"
     html = (report_dir / "index.html").read_text(encoding="utf-8")
-    broken.write_text(html.replace("data:image/png;base64,iVBOR", "data:image/png;base64,AAAAA", 1), encoding="utf-8")
-    assert checker.problems(checker.dump_dom(browser, broken)) == ["3 of 4 plots rendered"]
+    html = html.replace("data:image/png;base64,iVBOR", "data:image/png;base64,AAAAA", 1)
+    html = html.replace('<script type="application/json" id="spec-topic-hierarchy">{',
+                        '<script type="application/json" id="spec-topic-hierarchy">{[', 1)
+    broken.write_text(html, encoding="utf-8")
+    assert checker.problems(checker.dump_dom(browser, broken)) == [
+        "3 of 4 plots rendered", "4 of 5 interactive views drawn", "interactive view topic-hierarchy not drawn"]
