@@ -7,11 +7,14 @@ The paths themselves are in tests/support (`from tests.support import SAMPLE`), 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support import SAMPLE, SHARED_DATA
+from tests.support import SAMPLE, SHARED_DATA, SLOW_IMPORTS
+
+_IMPORTED_AT_COLLECTION = pytest.StashKey[list[str]]()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -22,6 +25,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "shared" in item.keywords:
             item.add_marker(skip)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Note which slow libraries were imported by the time collecting ended (see `SLOW_IMPORTS`)."""
+    session.config.stash[_IMPORTED_AT_COLLECTION] = sorted(name for name in SLOW_IMPORTS if name in sys.modules)
+
+
+@pytest.fixture(scope="session")
+def imported_at_collection(pytestconfig: pytest.Config) -> list[str]:
+    """The slow libraries (tests.support.SLOW_IMPORTS) already imported when collection finished."""
+    return pytestconfig.stash.get(_IMPORTED_AT_COLLECTION, [])
 
 
 @pytest.fixture(scope="session")

@@ -28,3 +28,8 @@ SHARED = Path(os.environ.get("STACKMINE_SHARED", REPO.parent / "shared"))
 SHARED_DATA = SHARED / "data"
 GOLD_DEV = SHARED / "gold" / "dev.csv"
 GOLD_TRAIN = SHARED / "gold" / "train.csv"
+
+# Libraries that take a second or more to import. Test modules reach them (through pipeline and
+# flows) only inside the tests and fixtures that use them, so collecting the suite stays fast;
+# tests/test_collection.py checks that collecting imported none of them.
+SLOW_IMPORTS = ("spacy", "sklearn", "bertopic", "umap", "hdbscan", "prefect", "dask", "matplotlib")
