@@ -16,7 +16,11 @@ from pipeline.publish import EXPORT
 @click.command(EXPORT.name)
 @click.argument("name")
 @selection_options
-@click.option("--pseudonymise", is_flag=True, help="Replace author ids and names with salted hashes.")
+@click.option("--pseudonymise", is_flag=True,
+              help="Replace author ids with salted pseudonyms and leave author names and profile links empty "
+                   "in every file (the coding sample too); the post link stays, for CC BY-SA attribution. This "
+                   "keeps names out of the files; it does not anonymise: post_id / post_url lead back to the "
+                   "author through the site or the public dump, and a pseudonym links one author's questions.")
 @click.option("--salt", help="Salt for --pseudonymise (default: random; never written to the export).")
 @click.option("--sample", type=click.IntRange(min=1), help="Also draw a stratified coding sample of N questions.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the coding sample.")

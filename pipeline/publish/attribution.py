@@ -5,9 +5,11 @@ profile, and the CC BY-SA version it was contributed under. Newer dumps say the 
 (`ContentLicense`); for older ones it follows from the post date by Stack Exchange's published
 rule, kept as data in `pipeline/publish/rules/licenses.v1.csv` so a reviewer can check it.
 
-Analyses that need no attribution can instead get salted hashes of user ids and names: the salt
-is chosen by the caller (or at random) and never written anywhere, so the hashes cannot be
-reversed by re-hashing known ids.
+Analyses that need no attribution can instead get pseudonymised authors: user ids become salted
+hashes (the salt is chosen by the caller, or at random, and never written anywhere, so they cannot
+be reversed by re-hashing known ids), and names and profile links are left out. The post link
+stays, for attribution, and with it a way back to the author: anyone can look a post up on the
+site or in the public dump. Pseudonymising keeps names out of shared files; it does not anonymise.
 """
 
 from __future__ import annotations
@@ -47,29 +49,26 @@ def new_salt() -> str:
     return secrets.token_hex(16)
 
 
-def pseudonym(salt: str, site: str, value: object) -> str:
-    """Salted hash of one user id or name; the site is mixed in because ids repeat across sites."""
-    digest = hashlib.sha256(f"{salt}\x1f{site}\x1f{value}".encode("utf-8")).hexdigest()
-    return "user-" + digest[:16]
+def pseudonym(salt: str, site: str, user_id: object) -> int:
+    """Salted hash of one user id, as a BIGINT of at most -2 so it is never a real id (the dumps'
+    ids are positive, and -1 is the Community user); the site is mixed in because ids repeat
+    across sites. The column keeps its type, BIGINT, with and without pseudonymising."""
+    digest = hashlib.sha256(f"{salt}\x1f{site}\x1f{user_id}".encode("utf-8")).hexdigest()
+    return -(2 + int(digest[:15], 16))
 
 
 def pseudonymise(table: pa.Table, salt: str) -> pa.Table:
-    """Replace author id and display name with salted hashes and drop the profile URL.
+    """Replace author ids with salted pseudonyms; empty author names and profile URLs.
 
-    The id and the name hash to the same pseudonym when the user is known (the name is then
-    derived from the id), so one author keeps one identity across rows; deleted users, who have
-    only a name, get the hash of that name. The profile URL contains the id, so it becomes NULL.
+    One author keeps one pseudonym across rows (and across exports made with the same salt).
+    Names are dropped rather than hashed: a name hash would link a deleted user's posts, and the
+    profile URL contains the real id. Deleted users (no id) are left without any author value.
     """
     sites = table.column("site").to_pylist()
     ids = table.column(AUTHOR_ID).to_pylist()
-    names = table.column(AUTHOR_NAME).to_pylist()
     new_ids = [None if uid is None else pseudonym(salt, site, uid) for site, uid in zip(sites, ids)]
-    new_names = [
-        new_id if new_id is not None else (None if name is None else pseudonym(salt, site, f"name:{name}"))
-        for site, new_id, name in zip(sites, new_ids, names)
-    ]
-    table = _replace(table, AUTHOR_ID, pa.array(new_ids, pa.string()))
-    table = _replace(table, AUTHOR_NAME, pa.array(new_names, pa.string()))
+    table = _replace(table, AUTHOR_ID, pa.array(new_ids, pa.int64()))
+    table = _replace(table, AUTHOR_NAME, pa.nulls(table.num_rows, pa.string()))
     return _replace(table, AUTHOR_URL, pa.nulls(table.num_rows, pa.string()))
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipeline.publish import attribution, coding_sample, datasheet
+from pipeline.publish import attribution, coding_sample, columns, datasheet
 
 from pipeline.core import tabular
 from pipeline.core.db import registered
@@ -86,7 +86,7 @@ def export(con: duckdb.DuckDBPyConnection, options: ExportOptions, root: Path = 
     if options.pseudonymise:
         table = attribution.pseudonymise(table, options.salt or attribution.new_salt())
     files: dict[str, bytes] = {
-        f"{QUESTIONS}.parquet": tabular.parquet_bytes(table),
+        f"{QUESTIONS}.parquet": tabular.parquet_bytes(columns.describe(table)),
         f"{QUESTIONS}.csv": tabular.csv_bytes(table),
     }
     sample_rows = 0

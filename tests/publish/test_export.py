@@ -21,6 +21,7 @@ from pipeline.publish.coding_sample import CODE_COLUMNS, allocate, stratum_of
 from pipeline.steps import connect
 from pipeline.publish.export import ExportError, ExportOptions, export
 from pipeline.core.selection import Selection
+from tests.support import REPO
 
 _register()
 
@@ -118,28 +119,54 @@ def test_attribution_of_known_posts_is_exact(study_db_path: Path, tmp_path: Path
     assert {r["license"] for r in rows.values()} == {"CC BY-SA 3.0", "CC BY-SA 4.0"}
 
 
-def test_pseudonymised_export_keeps_no_user_id_or_name(study_db_path: Path, tmp_path: Path) -> None:
-    plain = _export(study_db_path, tmp_path / "plain", ExportOptions("all", EVERYTHING)).directory
+def test_pseudonymised_export_keeps_no_user_id_name_or_profile_in_any_file(study_db_path: Path, tmp_path: Path) -> None:
+    plain = _export(study_db_path, tmp_path / "plain", ExportOptions("all", EVERYTHING, sample=200, seed=1)).directory
     salt = "pepper-6b1d"
-    pseudo = _export(study_db_path, tmp_path / "pseudo", ExportOptions("all", EVERYTHING, pseudonymise=True, salt=salt)).directory
+    pseudo = _export(study_db_path, tmp_path / "pseudo", ExportOptions("all", EVERYTHING, pseudonymise=True, salt=salt,
+                                                                        sample=200, seed=1)).directory
     original = pq.read_table(plain / "questions.parquet").to_pylist()
     ids = {r["author_user_id"] for r in original if r["author_user_id"] is not None}
     names = {r["author_display_name"] for r in original if r["author_display_name"]}
     assert len(ids) > 500 and len(names) > 300
-    # a name that also occurs in a title, tag or evidence would be found there, not as an author
-    other_text = " ".join(f"{r['title']} {' '.join(r['tags'])} {r['evidence']}" for r in original)
+    assert any(r["author_profile_url"] for r in _csv_rows(plain / "coding_sample.csv"))  # what there is to drop
+    # a name that also occurs in a title, tag, evidence or the datasheet's prose (a user called
+    # "anonymous") would be found there, not as an author
+    template = (REPO / "pipeline" / "publish" / "templates" / "DATASHEET.md.j2").read_text(encoding="utf-8")
+    other_text = template + " ".join(f"{r['title']} {' '.join(r['tags'])} {r['evidence']}" for r in original)
     author_only = {n for n in names if len(n) >= 4 and n not in other_text}
     texts = {p.name: p.read_text(encoding="utf-8") for p in pseudo.iterdir() if p.suffix != ".parquet"}
+    assert sorted(texts) == ["DATASHEET.md", "SHA256SUMS", "coding_sample.csv", "questions.csv"]
     for name, text in texts.items():
         assert "/users/" not in text, name
         assert salt not in text, name
         assert not [n for n in author_only if n in text], name
-    table = pq.read_table(pseudo / "questions.parquet").to_pylist()
-    assert {r["author_profile_url"] for r in table} == {None}
-    assert not ids & {r["author_user_id"] for r in table}
-    assert not names & {r["author_display_name"] for r in table}
-    assert all(r["author_user_id"] is None or r["author_user_id"].startswith("user-") for r in table)
-    assert "**Variant: pseudonymised.**" in texts["DATASHEET.md"]
+    table = pq.read_table(pseudo / "questions.parquet")
+    rows = table.to_pylist()
+    assert {r["author_profile_url"] for r in rows} == {r["author_display_name"] for r in rows} == {None}
+    assert not ids & {r["author_user_id"] for r in rows}
+    assert all(r["author_user_id"] is None or r["author_user_id"] <= -2 for r in rows)
+    # one type with and without --pseudonymise; the post link stays for attribution
+    assert table.schema.field("author_user_id").type == pq.read_table(plain / "questions.parquet").schema.field(
+        "author_user_id").type == "int64"
+    assert [r["post_url"] for r in rows] == [r["post_url"] for r in original]
+    sample = _csv_rows(pseudo / "coding_sample.csv")
+    assert len(sample) == 200 and {r["author_display_name"] for r in sample} == {r["author_profile_url"] for r in sample} == {""}
+    assert all(r["post_url"].startswith("https://") for r in sample)
+    sheet = texts["DATASHEET.md"]
+    assert "**Variant: pseudonymised.**" in sheet
+    assert "It does *not* make authors anonymous" in sheet and "join `post_id` with the public dump" in sheet
+
+
+def test_parquet_describes_every_column_and_the_datasheet_says_how_csv_joins_lists(study_export: Path) -> None:
+    schema = pq.read_schema(study_export / "questions.parquet")
+    described = {f.name: (f.metadata or {}).get(b"description", b"").decode() for f in schema}
+    assert all(described.values()) and len(described) == 29
+    assert described["platforms"].startswith("Notebook platforms the classifier found")
+    assert described["author_user_id"].endswith("empty for deleted users")
+    sheet = (study_export / "DATASHEET.md").read_text(encoding="utf-8")
+    assert "list columns (`platforms`, `tags`)\n  are joined with `;` (`colab;jupyter`" in sheet
+    csv_platforms = {r["platforms"] for r in _csv_rows(study_export / "questions.csv")}
+    assert "colab;jupyter" in csv_platforms or any(";" in p for p in csv_platforms)
 
 
 def test_coding_sample_is_stratified_by_platform_and_stage(study_export: Path) -> None:
