@@ -58,3 +58,8 @@ class BadArchive(StackmineError):
 
 class ChecksumListError(StackmineError, ValueError):
     """The `--sha256` list is missing, unreadable or not in sha256sum's format."""
+
+
+class CoverageError(StackmineError, ValueError):
+    """Inputs the coverage statistics cannot use (unknown labels, shapes that do not match, an empty
+    gold set, too few bootstrap replicates for the corrected level); the message says which."""
