@@ -1,0 +1,130 @@
+"""The attack suite (issue 12, "done when"): hostile inputs through the real `stackmine` command
+against a database holding two real sites, each refused with one clear line, leaving every table's
+row count and content hash as they were and no file written.
+
+The database is the sample (ai.stackexchange.com 2017 and stackoverflow.com 2023) after every
+analysis step (`study_db_path`). Each case runs in a fresh empty working folder, which must still be
+empty afterwards (a `COPY ... TO 'out.csv'` would land there).
+
+To add a case, append an `Attack` to ATTACKS: the arguments (`{db}`, `{tmp}` and `{mirror}` are
+filled in), the text the first line of stderr must contain, and optionally a process that holds
+the database (`hold="rw"`: a writer; `"ro"`: a read-only connection such as a notebook) or a
+mirror folder whose `<site>.7z` has the given bytes (`mirror=...`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.support.procs import stackmine_cmd
+
+pytestmark = pytest.mark.slow  # ~15 real CLI processes, one of them starting Prefect
+
+HTML_PAGE = b"<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head><body>no such item</body></html>\n"
+
+
+@dataclass(frozen=True)
+class Attack:
+    """One hostile input and what the user must see instead of its effect."""
+
+    name: str
+    argv: tuple[str, ...]
+    says: str
+    hold: str | None = None
+    mirror: bytes | None = None
+
+
+ATTACKS = [
+    Attack("where-drop-table", ("topics", "--db", "{db}", "--where", "1=1) ; DROP TABLE posts; --"),
+           "refused: it contains `;` (a second statement)"),
+    Attack("where-copy-to-file", ("stages", "--db", "{db}", "--where",
+                                  "1=1); COPY (SELECT * FROM read_text('/etc/passwd')) TO 'out.csv'; --"),
+           "refused: it contains `;` (a second statement)"),
+    Attack("where-read-any-file", ("export", "leak", "--db", "{db}", "--out", "{tmp}/exports", "--where",
+                                   "length(read_text('/etc/passwd')::VARCHAR) > 0"),
+           "refused: the function read_text() is not allowed"),
+    Attack("where-subquery-other-table", ("export", "leak", "--db", "{db}", "--out", "{tmp}/exports", "--where",
+                                          "l.post_id IN (SELECT id FROM posts WHERE owner_user_id = 1)"),
+           "refused: a sub-select (SELECT ...) is not allowed"),
+    Attack("where-variable", ("stages", "--db", "{db}", "--where", "getvariable('x') IS NULL"),
+           "refused: the function getvariable() is not allowed"),
+    Attack("where-settings", ("topics", "--db", "{db}", "--where", "current_setting('threads') > 0"),
+           "refused: the function current_setting() is not allowed"),
+    Attack("where-escape-the-and", ("export", "leak", "--db", "{db}", "--out", "{tmp}/exports", "--where",
+                                    "l.ml) OR (TRUE"),
+           "refused: DuckDB cannot parse it"),
+    Attack("query-dotdot", ("query", "../queries/dataset_provenance", "--db", "{db}"), "not a path"),
+    Attack("query-absolute", ("query", "/etc/passwd", "--db", "{db}"), "not a path"),
+    Attack("acquire-html-page", ("acquire", "ai.stackexchange.com", "--mirror", "{mirror}", "--dump-date", "2017-03",
+                                 "--raw", "{tmp}/raw", "--ingest", "--db", "{db}"),
+           "not a 7z archive", mirror=HTML_PAGE),
+    Attack("read-while-written", ("query", "dataset_provenance", "--db", "{db}"), "is locked by another process",
+           hold="rw"),
+    Attack("export-while-written", ("export", "x", "--db", "{db}", "--out", "{tmp}/exports"),
+           "is locked by another process", hold="rw"),
+    Attack("write-while-a-notebook-reads", ("text", "--db", "{db}"),
+           "keeps writers out", hold="ro"),
+]
+
+HOLD = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == 'ro'); "
+        "print('ready', flush=True); time.sleep(120)")
+
+
+def fingerprint(db: Path) -> dict[str, tuple[int, int]]:
+    """(rows, hash of all rows) for every table of the database."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = [row[0] for row in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()]  # noqa
+        return {t: tuple(con.execute(f'SELECT count(*), coalesce(bit_xor(hash(t)), 0) FROM "{t}" AS t').fetchone())  # noqa
+                for t in tables}
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def target(study_db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """A private copy of the study database and its fingerprint before any attack."""
+    db = tmp_path_factory.mktemp("attacked") / "two-sites.duckdb"
+    shutil.copyfile(study_db_path, db)
+    before = fingerprint(db)
+    assert before["posts"][0] == 3210 and before["question_labels"][0] == 2079  # both sites, fully labelled
+    return db, before
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.name)
+def test_a_hostile_input_is_refused_and_changes_nothing(attack: Attack, target: tuple[Path, dict], tmp_path: Path) -> None:
+    db, before = target
+    work = tmp_path / "cwd"
+    work.mkdir()
+    mirror = tmp_path / "mirror"
+    if attack.mirror is not None:
+        mirror.mkdir()
+        (mirror / "ai.stackexchange.com.7z").write_bytes(attack.mirror)
+    argv = [a.format(db=db, tmp=tmp_path, mirror=mirror) for a in attack.argv]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect-home"), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    holder = None
+    if attack.hold:
+        holder = subprocess.Popen([sys.executable, "-c", HOLD, str(db), attack.hold], stdout=subprocess.PIPE, text=True)
+        assert holder.stdout.readline().strip() == "ready"
+    try:
+        done = subprocess.run(stackmine_cmd(*argv), cwd=work, env=env, capture_output=True, text=True, timeout=300)
+    finally:
+        if holder:
+            holder.kill()
+            holder.wait()
+    lines = done.stderr.splitlines()
+    assert done.returncode == 2, done.stderr
+    assert lines and lines[0].startswith("error: ") and attack.says in lines[0], done.stderr
+    assert "Traceback" not in done.stderr
+    assert fingerprint(db) == before
+    assert list(work.iterdir()) == []
+    assert not (tmp_path / "exports").exists() and not (tmp_path / "raw" / "2017-03" / "ai.stackexchange.com.7z").exists()
