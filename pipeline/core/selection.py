@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+import duckdb
+
 from pipeline.core import sqlguard
 from pipeline.core.sql import SqlFile
 
@@ -67,3 +69,21 @@ def selected_questions_sql(selection: Selection, columns: str = "l.site, l.post_
     ordered for reproducibility."""
     where, params = selection.sql()
     return SQL("select").format(columns=columns, where=where), params
+
+
+def execute_selection(con: duckdb.DuckDBPyConnection, selection: Selection,
+                      columns: str = "l.site, l.post_id") -> duckdb.DuckDBPyConnection:
+    """Run the SELECT of `selection` on `con` and return it, ready to fetch.
+
+    A `--where` that passed the check can still fail on the data (a text column compared with a
+    number: DuckDB casts every title to a number). That is the user's condition, so it becomes
+    `WhereRefused` naming it, not a traceback.
+    """
+    sql, params = selected_questions_sql(selection, columns)
+    try:
+        return con.execute(sql, params)
+    except duckdb.DataError as exc:
+        if not selection.where:
+            raise
+        raise sqlguard.WhereRefused(selection.where, f"DuckDB cannot apply it to the data "
+                                                     f"({str(exc).splitlines()[0]})") from None

@@ -60,9 +60,9 @@ class WhereRefused(StackmineError):
         self.text, self.problem = text, problem
         super().__init__(
             f"--where {text!r} refused: {problem}.\n  A --where is one true/false condition over the columns of "
-            f"question_labels l / question_text t ({column_list()}), with constants, comparisons, AND/OR/NOT, "
-            f"IS NULL, IN (...), BETWEEN, LIKE/ILIKE, + - * /, casts and the functions {', '.join(sorted(FUNCTIONS))}; "
-            "e.g. \"l.stage2 IS NULL AND year(t.creation_date) >= 2020\".\n  Nothing was run.")
+            "question_labels l / question_text t, with comparisons, AND/OR/NOT, IS NULL, IN (...), BETWEEN, LIKE "
+            "and a few functions, e.g. \"l.stage2 IS NULL AND year(t.creation_date) >= 2020\"; "
+            "`stackmine topics --help` lists the columns and functions.\n  Nothing was run.")
 
     def __reduce__(self):
         return (type(self), (self.text, self.problem))  # survives pickling (Dask, Prefect results)
@@ -86,11 +86,6 @@ def columns() -> dict[str, tuple[str, ...]]:
         con.close()
     alias = {"question_labels": "l", "question_text": "t"}
     return {a: tuple(c for table, c in rows if alias[table] == a) for a in ("l", "t")}
-
-
-def column_list() -> str:
-    """The allowed columns as `--help` and error messages print them."""
-    return "; ".join(f"{a}: {', '.join(names)}" for a, names in columns().items())
 
 
 @functools.cache

@@ -61,6 +61,8 @@ ATTACKS = [
     Attack("where-escape-the-and", ("export", "leak", "--db", "{db}", "--out", "{tmp}/exports", "--where",
                                     "l.ml) OR (TRUE"),
            "refused: DuckDB cannot parse it"),
+    Attack("where-fails-on-the-data", ("export", "x", "--db", "{db}", "--out", "{tmp}/exports", "--where", "t.title = 1"),
+           "refused: DuckDB cannot apply it to the data"),
     Attack("query-dotdot", ("query", "../queries/dataset_provenance", "--db", "{db}"), "not a path"),
     Attack("query-absolute", ("query", "/etc/passwd", "--db", "{db}"), "not a path"),
     Attack("acquire-html-page", ("acquire", "ai.stackexchange.com", "--mirror", "{mirror}", "--dump-date", "2017-03",

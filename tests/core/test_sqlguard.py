@@ -107,3 +107,16 @@ def test_help_lists_every_allowed_column_and_function() -> None:
         table = {"l": "question_labels l", "t": "question_text t"}[alias]
         assert f"{table} ({', '.join(names)})" in WHERE_HELP
     assert ", ".join(sorted(sqlguard.FUNCTIONS)) in " ".join(WHERE_HELP.split())
+
+
+def test_a_condition_that_fails_on_the_data_is_refused_too(study_db_path: Path) -> None:
+    from pipeline.core.selection import execute_selection
+
+    con = duckdb.connect(str(study_db_path), read_only=True)
+    try:
+        with pytest.raises(WhereRefused, match=r"refused: DuckDB cannot apply it to the data \(Conversion Error"):
+            execute_selection(con, Selection(where="t.title = 1"))
+        rows = execute_selection(con, Selection(notebook=None, where="l.stage = 'deployment'")).to_arrow_table()
+    finally:
+        con.close()
+    assert rows.column_names == ["site", "post_id"] and rows.num_rows > 0
