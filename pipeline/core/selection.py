@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from pipeline.core import sqlguard
 from pipeline.core.sql import SqlFile
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 SQL = SqlFile("pipeline.core", "selection.sql")
 
@@ -71,9 +76,9 @@ def selected_questions_sql(selection: Selection, columns: str = "l.site, l.post_
     return SQL("select").format(columns=columns, where=where), params
 
 
-def execute_selection(con: duckdb.DuckDBPyConnection, selection: Selection,
-                      columns: str = "l.site, l.post_id") -> duckdb.DuckDBPyConnection:
-    """Run the SELECT of `selection` on `con` and return it, ready to fetch.
+def selection_rows(con: duckdb.DuckDBPyConnection, selection: Selection, columns: str = "l.site, l.post_id",
+                   arrow: bool = False) -> pd.DataFrame | pa.Table:
+    """The `columns` of the questions in `selection`, as a pandas frame (or an Arrow table).
 
     A `--where` that passed the check can still fail on the data (a text column compared with a
     number: DuckDB casts every title to a number). That is the user's condition, so it becomes
@@ -81,7 +86,8 @@ def execute_selection(con: duckdb.DuckDBPyConnection, selection: Selection,
     """
     sql, params = selected_questions_sql(selection, columns)
     try:
-        return con.execute(sql, params)
+        # con.sql for Arrow: execute's Arrow output copies every row once more
+        return con.sql(sql, params=params).to_arrow_table() if arrow else con.execute(sql, params).fetch_df()
     except duckdb.DataError as exc:
         if not selection.where:
             raise

@@ -26,7 +26,7 @@ import pandas as pd
 from pipeline.core.codebook import STAGES
 from pipeline.core.db import registered, transaction
 from pipeline.core.errors import StackmineError
-from pipeline.core.selection import Selection, execute_selection
+from pipeline.core.selection import Selection, selection_rows
 from pipeline.core.step import Scope
 from pipeline.coverage import STEP
 from pipeline.coverage.mapping import MAPPING_VERSION, TopicStage, map_topics
@@ -43,9 +43,9 @@ COVERAGE_VERSION = STEP.version
 def _labelled(con: duckdb.DuckDBPyConnection, selection: Selection) -> pd.DataFrame:
     """ML questions of the selection's sites/years/filter, notebook or not, with their labels."""
     both = replace(selection, notebook=None, ml=True, platforms=())
-    frame = execute_selection(
+    frame = selection_rows(
         con, both, "l.site, l.post_id, year(t.creation_date) AS year, l.platforms, l.notebook, l.stage, l.classifier_version"
-    ).fetch_df()
+    )
     if selection.platforms:  # a platform filter narrows the notebook side only; the baseline has no platform
         keep = frame["platforms"].map(lambda p: bool(set(p) & set(selection.platforms)))
         frame = frame[~frame["notebook"] | keep]

@@ -31,7 +31,7 @@ from pipeline.core.db import registered
 from pipeline.core.sql import SqlFile
 from pipeline.core.paths import DEFAULT_EXPORTS
 from pipeline.core.errors import StackmineError
-from pipeline.core.selection import Selection, execute_selection
+from pipeline.core.selection import Selection, selection_rows
 from pipeline.core.step import Scope
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ def resolve_topic_model(con: duckdb.DuckDBPyConnection, selection: Selection, na
 
 def select_rows(con: duckdb.DuckDBPyConnection, selection: Selection, topic_model: str | None = None) -> pa.Table:
     """The export rows for `selection`, ordered by (site, post_id), with topics of `topic_model`."""
-    selected = execute_selection(con, selection).to_arrow_table()
+    selected = selection_rows(con, selection, arrow=True)
     with registered(con, export_selected=selected, license_rules=attribution.license_rules()):
         return con.sql(SQL("questions"), params=[topic_model]).to_arrow_table()
 

@@ -32,7 +32,7 @@ import pandas as pd
 from pipeline.topics.embeddings import Embedder, embed_cached, make_embedder
 from pipeline.core.errors import StackmineError
 from pipeline.topics.coherence import clean_text, corpus_vocabulary, diversity, make_vectorizer, npmi_coherence
-from pipeline.core.selection import Selection, execute_selection
+from pipeline.core.selection import Selection, selection_rows
 from pipeline.core.step import Scope
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ def document(title: str, prose: str, tags: list[str] | np.ndarray) -> str:
 
 def load_documents(con: duckdb.DuckDBPyConnection, selection: Selection) -> pd.DataFrame:
     """The selected questions with their document text, in (site, post_id) order."""
-    frame = execute_selection(con, selection, DOC_COLUMNS).fetch_df()
+    frame = selection_rows(con, selection, DOC_COLUMNS)
     frame["doc"] = [document(*row) for row in zip(frame["title"], frame["prose"], frame["tags"], strict=True)]
     return frame
 

@@ -110,13 +110,13 @@ def test_help_lists_every_allowed_column_and_function() -> None:
 
 
 def test_a_condition_that_fails_on_the_data_is_refused_too(study_db_path: Path) -> None:
-    from pipeline.core.selection import execute_selection
+    from pipeline.core.selection import selection_rows
 
     con = duckdb.connect(str(study_db_path), read_only=True)
     try:
         with pytest.raises(WhereRefused, match=r"refused: DuckDB cannot apply it to the data \(Conversion Error"):
-            execute_selection(con, Selection(where="t.title = 1"))
-        rows = execute_selection(con, Selection(notebook=None, where="l.stage = 'deployment'")).to_arrow_table()
+            selection_rows(con, Selection(where="t.title = 1"), arrow=True)
+        rows = selection_rows(con, Selection(notebook=None, where="l.stage = 'deployment'"), arrow=True)
     finally:
         con.close()
     assert rows.column_names == ["site", "post_id"] and rows.num_rows > 0
