@@ -16,12 +16,14 @@ from pipeline.core.codebook import STAGES
 from pipeline.coverage.bootstrap import BootstrapConfig, percentile_interval
 from pipeline.coverage.confusion import make_gold
 from tests.support.simulate import draw_gold, draw_group
-from pipeline.coverage.estimates import POOL, Group, estimate, prepare
+# pipeline.coverage.estimates loads scipy.stats: imported where it is used, not at collection.
 
 SIMS = 100
 
 
 def _one(world: dict, seed: int) -> dict[str, np.ndarray]:
+    from pipeline.coverage.estimates import Group, estimate, prepare
+
     rng = np.random.default_rng(seed)
     true, pred = draw_gold(world["truth"], world["support"], rng)
     gold = make_gold([STAGES[i] for i in true], [STAGES[i] for i in pred], true_classes=STAGES, pred_classes=STAGES)
@@ -42,6 +44,8 @@ def _one(world: dict, seed: int) -> dict[str, np.ndarray]:
 
 @pytest.mark.slow
 def test_corrected_shares_and_differences_cover_the_truth(world):
+    from pipeline.coverage.estimates import POOL
+
     runs = [_one(world, seed) for seed in range(SIMS)]
     classes = runs[0]["classes"]
     assert POOL in classes and len(classes) == 11  # 10 stages with >= 20 gold questions, and the pool
@@ -53,6 +57,8 @@ def test_corrected_shares_and_differences_cover_the_truth(world):
 @pytest.mark.slow
 def test_a_rare_stage_is_covered_and_its_upper_bound_holds():
     """One stage at 0.4% of 400-question groups, known from only 25 gold questions at recall 0.3."""
+    from pipeline.coverage.estimates import Group, estimate, prepare
+
     truth = np.array([[0.70, 0.10, 0.10, 0.05, 0.05],
                       [0.10, 0.60, 0.15, 0.10, 0.05],
                       [0.10, 0.10, 0.65, 0.10, 0.05],

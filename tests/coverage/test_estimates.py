@@ -11,7 +11,7 @@ from pipeline.coverage.bootstrap import BootstrapConfig
 from pipeline.coverage.confusion import make_gold
 from pipeline.core.errors import CoverageError
 from tests.support.simulate import draw_gold, draw_group
-from pipeline.coverage.estimates import COLUMNS, POOL, Comparison, Group, coverage_table, prepare
+# pipeline.coverage.estimates loads scipy.stats: imported in the tests that use it, not at collection.
 
 CONFIG = BootstrapConfig(replicates=600, seed=5)
 
@@ -24,10 +24,14 @@ def _gold(world, seed=0, perfect=False, support=None):
 
 
 def _group(key, counts):
+    from pipeline.coverage.estimates import Group
+
     return Group(key, counts=np.asarray(counts, dtype=float))
 
 
 def test_columns_and_one_row_per_stage(world):
+    from pipeline.coverage.estimates import COLUMNS, Comparison, coverage_table, prepare
+
     model = prepare(_gold(world), config=CONFIG)
     rng = np.random.default_rng(1)
     comp = Comparison("*", "all", "all", _group("nb", draw_group(world["truth"], world["nb"], 64, rng)),
@@ -40,6 +44,8 @@ def test_columns_and_one_row_per_stage(world):
 
 
 def test_too_few_replicates_for_the_correction_is_a_named_error(world):
+    from pipeline.coverage.estimates import Comparison, coverage_table, prepare
+
     model = prepare(_gold(world), config=BootstrapConfig(replicates=300))
     counts = _group("g", np.round(world["base"] * 400))
     with pytest.raises(CoverageError, match=r"300 replicates cannot reach level 0.05/9: use at least 360"):
@@ -47,6 +53,8 @@ def test_too_few_replicates_for_the_correction_is_a_named_error(world):
 
 
 def test_a_group_of_one_question_is_undetermined_everywhere_not_skipped(world):
+    from pipeline.coverage.estimates import Comparison, coverage_table, prepare
+
     model = prepare(_gold(world), config=CONFIG)
     one = np.zeros(15)
     one[STAGES.index("environment")] = 1
@@ -59,6 +67,8 @@ def test_a_group_of_one_question_is_undetermined_everywhere_not_skipped(world):
 
 
 def test_a_stage_with_zero_counts_and_two_gold_questions_is_undetermined(world):
+    from pipeline.coverage.estimates import Comparison, POOL, coverage_table, prepare
+
     model = prepare(_gold(world), config=CONFIG)
     rng = np.random.default_rng(2)
     nb, base = draw_group(world["truth"], world["nb"], 64, rng), draw_group(world["truth"], world["base"], 373, rng)
@@ -72,6 +82,8 @@ def test_a_stage_with_zero_counts_and_two_gold_questions_is_undetermined(world):
 
 
 def test_perfect_classifier_corrected_equals_raw_exactly(world):
+    from pipeline.coverage.estimates import Comparison, coverage_table, prepare
+
     support = np.maximum(world["support"], 20)  # every row estimated, none pooled
     model = prepare(_gold(world, perfect=True, support=support), config=CONFIG)
     counts = np.array([2, 1, 12, 0, 5, 20, 7, 0, 1, 0, 3, 6, 0, 0, 7], dtype=float)  # the sample's 64
@@ -81,6 +93,8 @@ def test_perfect_classifier_corrected_equals_raw_exactly(world):
 
 
 def test_a_large_group_with_a_clear_difference_is_more_discussed_and_a_zero_stage_rare(world):
+    from pipeline.coverage.estimates import Comparison, coverage_table, prepare
+
     support = np.maximum(world["support"], 60)
     model = prepare(_gold(world, perfect=True, support=support), config=BootstrapConfig(replicates=1000, seed=5))
     nb = np.array([40, 40, 300, 0, 100, 300, 100, 0, 20, 0, 40, 40, 0, 0, 400], dtype=float)
@@ -97,6 +111,8 @@ def test_a_large_group_with_a_clear_difference_is_more_discussed_and_a_zero_stag
 
 
 def test_same_seed_same_table_in_any_order(world):
+    from pipeline.coverage.estimates import Comparison, coverage_table, prepare
+
     gold = _gold(world, seed=3)
     rng = np.random.default_rng(3)
     groups = [_group(f"g{i}", draw_group(world["truth"], world["nb"], 80, rng)) for i in range(2)]
@@ -109,6 +125,8 @@ def test_same_seed_same_table_in_any_order(world):
 
 
 def test_the_outside_class_corrects_the_ml_filter_and_stays_out_of_the_shares(world):
+    from pipeline.coverage.estimates import Comparison, coverage_table, prepare
+
     true_classes, pred_classes = STAGES + ("not-ml",), STAGES + ("none",)
     labels = [s for s in STAGES for _ in range(25)] + ["not-ml"] * 200
     predicted = [s for s in STAGES for _ in range(20)] + ["none"] * (15 * 5) + ["none"] * 190 + ["model-training"] * 10
@@ -134,6 +152,8 @@ def test_count_bound_is_predicted_share_over_recall_with_wilson_bounds():
 
 
 def test_family_table_and_bh_run_and_show_their_levels(world):
+    from pipeline.coverage.estimates import Comparison, coverage_table, prepare
+
     model = prepare(_gold(world), rules={"family": "table", "multiplicity": "bh"}, config=CONFIG)
     rng = np.random.default_rng(8)
     comps = [Comparison("*", "year", str(y), _group(f"nb{y}", draw_group(world["truth"], world["nb"], 200, rng)),
@@ -146,6 +166,8 @@ def test_family_table_and_bh_run_and_show_their_levels(world):
 
 
 def test_probability_vectors_give_the_same_point_estimate_as_counts_when_one_hot(world):
+    from pipeline.coverage.estimates import Comparison, Group, coverage_table, prepare
+
     gold = _gold(world, seed=9)
     probs_gold = np.eye(15)[[STAGES.index(STAGES[i]) for i in gold.pred]]
     gold_p = make_gold([STAGES[i] for i in gold.true], probs=probs_gold, true_classes=STAGES, pred_classes=STAGES)
@@ -161,6 +183,8 @@ def test_probability_vectors_give_the_same_point_estimate_as_counts_when_one_hot
 
 
 def test_an_empty_notebook_group_has_no_shares_and_no_test(world):
+    from pipeline.coverage.estimates import Comparison, coverage_table, prepare
+
     model = prepare(_gold(world), config=CONFIG)
     table = coverage_table(model, [Comparison("ai.stackexchange.com", "all", "all", _group("none", np.zeros(15)),
                                               _group("b", np.round(world["base"] * 234)))], STAGES)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.optimize import minimize
+# scipy.optimize is slow to import: the one test comparing against it imports it.
 
 from pipeline.core.errors import CoverageError
 from pipeline.coverage.quantify import adjusted_count, sld, solve_ls, solve_ml
@@ -12,6 +12,8 @@ from pipeline.coverage.quantify import adjusted_count, sld, solve_ls, solve_ml
 
 def _slsqp(objective, k: int) -> np.ndarray:
     """The reference solver quapy and mlquantify use (scipy SLSQP on the simplex)."""
+    from scipy.optimize import minimize
+
     result = minimize(objective, np.full(k, 1 / k), method="SLSQP", bounds=[(0, 1)] * k,
                       constraints=({"type": "eq", "fun": lambda x: 1 - x.sum()},),
                       options={"ftol": 1e-14, "maxiter": 1000})

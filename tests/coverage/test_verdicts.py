@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from scipy.stats import false_discovery_control
+# scipy.stats is slow to import: the one test comparing against it imports it.
 
 from pipeline.core.errors import CoverageError
 from pipeline.coverage.verdicts import RULES, adjust, check_rules, decide, rules_json, rules_text
@@ -22,6 +22,8 @@ def test_holm_by_hand():
 
 
 def test_bh_by_hand_and_as_scipy_computes_it():
+    from scipy.stats import false_discovery_control
+
     adjusted, threshold = adjust(P, 0.05, "bh")
     np.testing.assert_allclose(adjusted, [0.02, 0.04, 0.04, 0.02])
     np.testing.assert_allclose(adjusted, false_discovery_control(P, method="bh"))

@@ -24,7 +24,7 @@ import pytest
 from tests.support import TEST_DATA
 import numpy as np
 
-from pipeline.evaluate.agreement import agreement_table, krippendorff_alpha_nominal, pair_agreement
+# pipeline.evaluate.agreement loads scikit-learn: imported in the tests that use it, not at collection.
 from pipeline.core.errors import CoverageError
 
 EXPECTED = {
@@ -41,6 +41,8 @@ def _sheet() -> pd.DataFrame:
 
 @pytest.mark.parametrize("family", sorted(EXPECTED))
 def test_two_coders_match_the_hand_computed_values(family):
+    from pipeline.evaluate.agreement import agreement_table
+
     table = agreement_table(_sheet()).set_index(["family", "rater_a", "rater_b"])
     row = table.loc[(family, "ann", "bob")]
     n, kappa, alpha = EXPECTED[family]
@@ -50,6 +52,8 @@ def test_two_coders_match_the_hand_computed_values(family):
 
 
 def test_each_coder_against_the_classifier():
+    from pipeline.evaluate.agreement import agreement_table
+
     table = agreement_table(_sheet()).set_index(["family", "rater_a", "rater_b"])
     for family, (n, kappa, alpha) in EXPECTED.items():
         ann = table.loc[(family, "ann", "classifier")]
@@ -59,12 +63,16 @@ def test_each_coder_against_the_classifier():
 
 
 def test_one_shared_category_has_no_kappa_but_perfect_raw_agreement():
+    from pipeline.evaluate.agreement import pair_agreement
+
     result = pair_agreement(["yes", "yes", None], ["yes", "yes", "no"])
     assert result["n"] == 2 and result["agreement"] == 1.0
     assert result["kappa"] != result["kappa"] and result["alpha"] != result["alpha"]  # nan: chance agreement is 1
 
 
 def test_sheet_errors_are_named():
+    from pipeline.evaluate.agreement import agreement_table
+
     sheet = _sheet()
     with pytest.raises(CoverageError, match="two coders"):
         agreement_table(sheet[sheet["coder"] == "ann"])
