@@ -15,6 +15,9 @@ from flows.cli.options import db_option, wait_option
 def prefect_defaults() -> None:
     """Quiet, offline Prefect defaults, set before Prefect is imported (the user's env wins)."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # The temporary server takes 7-18 s to start on two cores, longer when they are busy; Prefect's
+    # default gives up after 20 s and the run fails with a traceback (seen under a test suite's load).
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per Prefect API call otherwise
 
 
@@ -65,10 +68,18 @@ def run_command(sources: tuple[Path, ...], db_path: Path, wait_seconds: float, f
     for step, results in report.items():
         for item in results if isinstance(results, list) else [results]:
             scope = str(item.get("site") or item.get("scope", ""))
-            scope = "(the study selection)" if scope.startswith("{") else scope
+            scope = "(the study selection)" if scope.startswith("{") else _relative(scope)
             click.echo(f"{item.get('stage', step):<9} {scope[-60:]:<60} {item.get('status', '')}")
     click.echo(f"practice-mining finished in {time.perf_counter() - started:.1f} s → {db_path}")
     _print_coverage(coverage)
+
+
+def _relative(scope: str) -> str:
+    """An output folder as the user would write it (data/report), not its absolute path cut short."""
+    path = Path(scope)
+    if path.is_absolute() and path.is_relative_to(Path.cwd()):
+        return str(path.relative_to(Path.cwd()))
+    return scope
 
 
 def _print_coverage(rows: list[dict]) -> None:
