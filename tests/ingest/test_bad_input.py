@@ -214,6 +214,7 @@ def test_bad_site_after_a_good_one_changes_nothing(sample_db_copy: Path, tmp_pat
     assert fingerprint(sample_db_copy) == before
 
 
+@pytest.mark.slow  # a real `stackmine ingest` process
 def test_cli_reports_dump_error_without_traceback(sample_db_copy: Path, tmp_path: Path) -> None:
     lines = _lines(CUT.read_bytes())
     source = _site_file(tmp_path, b"".join(lines[:12]))

@@ -149,6 +149,7 @@ def test_report_tables_match_the_database(report_dir: Path, study_db_path: Path)
     assert page.section_rows["datasheet"] >= 7 + 1 + dump_files
 
 
+@pytest.mark.slow  # a second full report (PNG, SVG and PDF of every figure): seconds
 def test_report_is_deterministic(study_db_path: Path, report_dir: Path, tmp_path: Path) -> None:
     again = CliRunner().invoke(cli, ["report", "--db", str(study_db_path), "--out", str(tmp_path)])
     assert again.exit_code == 0, again.output
