@@ -14,11 +14,12 @@ import inspect
 import logging
 import sys
 import traceback
+from pathlib import Path
 
 import click
 
 from pipeline import __version__
-from pipeline.core.errors import StackmineError
+from pipeline.core.errors import DumpError, StackmineError
 
 
 # Commands that are not pipeline steps, after the steps' verbs.
@@ -121,11 +122,22 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except StackmineError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {_as_given(exc)}", err=True)
         if VERBOSE[0]:
             traceback.print_exception(exc)
         _release(exc)
         sys.exit(2)
+
+
+def _as_given(exc: StackmineError) -> StackmineError:
+    """A dump error names its file relative to the working folder when it is inside it, as the user
+    gave it (the run resolves sources to absolute paths for its workers)."""
+    if isinstance(exc, DumpError) and Path(exc.path).is_absolute():
+        try:
+            return DumpError(str(Path(exc.path).relative_to(Path.cwd())), exc.line, exc.problem, exc.hint)
+        except ValueError:
+            pass
+    return exc
 
 
 def _release(exc: BaseException) -> None:
