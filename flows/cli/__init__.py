@@ -69,7 +69,8 @@ def cli(verbose: bool) -> None:
         datefmt="%H:%M:%S",
     )
     VERBOSE[0] = verbose
-    if not verbose:
+    # `serve` runs for days: its terminal is where scheduled runs show their progress
+    if not verbose and click.get_current_context().invoked_subcommand != "serve":
         for handler in logging.getLogger().handlers:
             handler.addFilter(PrefectQuiet())
 
