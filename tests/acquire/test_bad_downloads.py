@@ -19,7 +19,7 @@ from pathlib import Path
 import py7zr
 import pytest
 
-from pipeline.acquire.fetch import acquire, check_archive, load_checksums
+from pipeline.acquire.fetch import acquire, check_archive, load_checksums, probe_mirror
 from pipeline.core.errors import BadArchive, ChecksumListError, DownloadError, MirrorError
 from tests.support import SAMPLE, TEST_DATA
 from tests.support.procs import free_port, stackmine_cmd
@@ -133,12 +133,28 @@ def test_a_host_that_does_not_resolve_is_one_clear_error(tmp_path: Path, monkeyp
     monkeypatch.setattr(socket, "getaddrinfo", offline)
     with pytest.raises(MirrorError, match=r"cannot reach the mirror \(host not found"):
         acquire([AI], "https://archive.org/download/stackexchange", tmp_path / "raw", "2017-03")
+    with pytest.raises(MirrorError, match=r"^https://archive.org/download/stackexchange: cannot reach the mirror "
+                                          r"\(host not found: \[Errno -2\] Name or service not known\)"):
+        probe_mirror("https://archive.org/download/stackexchange")  # what the CLI asks before Prefect starts
+
+
+def test_probe_accepts_a_mirror_that_answers_and_refuses_a_missing_folder(mirror: RangeServer, tmp_path: Path) -> None:
+    probe_mirror(mirror.url)
+    probe_mirror(str(mirror.root))
+    with pytest.raises(MirrorError, match="no such folder"):
+        probe_mirror(str(tmp_path / "nowhere"))
+    assert mirror.requests == []  # a TCP connection only, no download
 
 
 def test_a_missing_checksum_list_is_a_named_error_saying_where_it_comes_from(tmp_path: Path) -> None:
     with pytest.raises(ChecksumListError, match="SHA256SUMS: no such checksum list. --sha256 takes the dump's "
                                                 "published checksum list"):
         load_checksums(tmp_path / "SHA256SUMS")
+    with pytest.raises(ChecksumListError, match="cannot read the checksum list"):
+        load_checksums(tmp_path)  # a folder
+    (tmp_path / "page.html").write_bytes(ERROR_PAGE)
+    with pytest.raises(ChecksumListError, match=r"page.html, line 1: expected 'SHA256  NAME' \(sha256sum's format\)"):
+        load_checksums(tmp_path / "page.html")
 
 
 @pytest.mark.slow
