@@ -20,9 +20,9 @@ WHERE_HELP = (
     "expression over question_labels l (site, dump_id, post_id, platforms, notebook, ml, stage, stage2, "
     "evidence, classifier_version) and question_text t (site, dump_id, post_id, creation_date, title, prose, "
     "code, inline_code, links, tags, text_version): constants, comparisons, AND/OR/NOT, IS NULL, IN (...), "
-    "BETWEEN, LIKE/ILIKE/GLOB, + - * / ||, casts, and array_contains, array_length, contains, ends_with, "
+    "BETWEEN, LIKE/ILIKE/GLOB, + - * / ||, casts, ['lists'], and array_contains, array_length, contains, ends_with, "
     "json_exists, json_extract_string, len, length, list_contains, list_has, list_has_all, list_has_any, "
-    "lower, month, prefix, quarter, regexp_full_match, regexp_matches, starts_with, strlen, suffix, trim, "
+    "list_value, lower, month, prefix, quarter, regexp_full_match, regexp_matches, starts_with, strlen, suffix, trim, "
     "upper, year. Anything else (sub-selects, other functions, `;`) is refused."
 )
 

@@ -30,12 +30,12 @@ from pipeline.core.sql import SqlFile
 
 SQL = SqlFile("pipeline.core", "sqlguard.sql")
 
-# Pure functions over one row's values: text, lists, dates, JSON (for l.evidence), regexes (RE2:
-# linear time). Nothing that reads files, the catalog, settings or variables, or aggregates rows.
+# Pure functions over one row's values: text, lists (list_value is a ['a', 'b'] literal), dates,
+# JSON (for l.evidence), regexes (RE2: linear time). Nothing that reads files, the catalog, settings or variables, or aggregates rows.
 FUNCTIONS = frozenset({
     "lower", "upper", "length", "len", "strlen", "trim", "contains", "starts_with", "ends_with", "prefix", "suffix",
     "regexp_matches", "regexp_full_match", "list_contains", "list_has", "array_contains", "list_has_any",
-    "list_has_all", "array_length", "year", "month", "quarter", "json_extract_string", "json_exists",
+    "list_has_all", "array_length", "list_value", "year", "month", "quarter", "json_extract_string", "json_exists",
 })
 # Operators DuckDB's parser turns into functions, and how to write them back.
 INFIX = {"~~": "LIKE", "!~~": "NOT LIKE", "~~*": "ILIKE", "!~~*": "NOT ILIKE", "~~~": "GLOB",

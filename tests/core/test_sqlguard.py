@@ -59,6 +59,7 @@ ALLOWED = [
     "t.creation_date BETWEEN DATE '2016-06-01' AND DATE '2022-06-30'",
     "len(t.tags) > 3 AND stage <> 'none'",
     "json_extract_string(l.evidence, '$.ml[0]') LIKE 'tag%'",
+    "list_has_any(l.platforms, ['colab', 'kaggle'])",
 ]
 
 
