@@ -150,7 +150,10 @@ class Clone:
         (self.root / "data" / "sample").symlink_to(SAMPLE)
         if SHARED.is_dir():
             (root / "shared").symlink_to(SHARED)  # ../shared, as on a team machine
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+        # not Prefect's settings of this session, nor the outer `make test`'s (a make inside a make
+        # prints "Entering directory" lines the user never sees)
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith("PREFECT_") and k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")}
         self.env.update(PATH=f"{BIN}:{os.environ['PATH']}", PREFECT_HOME=str(root / "prefect-home"),
                         PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_UI_ENABLED="false")
         self.port = str(free_port())
