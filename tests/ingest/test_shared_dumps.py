@@ -12,7 +12,7 @@ from pipeline.ingest.columns import FILE_TABLES
 from pipeline.steps import connect
 from pipeline.ingest.load import ingest
 
-pytestmark = pytest.mark.shared
+pytestmark = [pytest.mark.shared, pytest.mark.slow]  # every real dump ingested, its rows counted independently
 
 DUMPS = SHARED_DATA / "dumps"
 # folder -> (site, newest timestamp in any of its files: the date in dump_id). The 2024-01 dump's
