@@ -24,7 +24,7 @@ import duckdb
 from pipeline import acquire, classify, coverage, evaluate, ingest, publish, text, topics
 from pipeline.core import ledger
 from pipeline.core.comments import documented, schema_markdown
-from pipeline.core.db import DEFAULT_DB, LEDGER_TABLES, ensure_schema
+from pipeline.core.db import DEFAULT_DB, LEDGER_TABLES, ensure_schema, transaction
 from pipeline.core.db import connect as _connect
 from pipeline.core.sql import SqlFile
 from pipeline.core.step import Scope, Step, make_key
@@ -34,6 +34,7 @@ STEPS: tuple[Step, ...] = (acquire.STEP, ingest.STEP, text.STEP, classify.STEP, 
 CHAIN: tuple[Step, ...] = tuple(step for step in STEPS if step.chain)
 BY_NAME: dict[str, Step] = {step.name: step for step in STEPS}
 SQL = ingest.STEP.sql()
+LEDGER_SQL = SqlFile("pipeline.core", "ledger.sql")
 
 
 def schema() -> list[SqlFile]:
@@ -43,8 +44,41 @@ def schema() -> list[SqlFile]:
 
 def connect(path: str | Path = DEFAULT_DB, read_only: bool = False,
             wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) a stackmine database with every step's tables."""
-    return _connect(path, read_only=read_only, wait_seconds=wait_seconds, schema=schema())
+    """Open (creating if needed) a stackmine database with every step's tables; a derived table
+    whose columns changed in a new version is rebuilt (`rebuild_changed`)."""
+    con = _connect(path, read_only=read_only, wait_seconds=wait_seconds, schema=schema())
+    if not read_only:
+        rebuild_changed(con)
+    return con
+
+
+def rebuild_changed(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Drop and recreate the tables of every derived step (all but ingest) whose columns differ
+    from its DDL, and forget that step's ledger rows, so the next run recomputes them.
+
+    Derived tables hold nothing that cannot be recomputed from the dump tables, so a new version
+    that adds or changes columns (stage_coverage keyed by selection, probabilities in
+    question_labels) needs no migration script: the step runs again. Dump tables are never
+    dropped here (ingest migrates its own).
+    """
+    from pipeline.core.comments import parse
+
+    rebuilt = []
+    for step in STEPS:
+        ddl = step.tables()
+        if ddl is None or step.name == ingest.STEP.name:
+            continue
+        wanted = {table.name: list(table.columns) for table in parse(ddl.text())}
+        stale = [name for name, columns in wanted.items()
+                 if [c for (c,) in con.execute(LEDGER_SQL("columns"), [name]).fetchall()] != columns]
+        if stale:
+            with transaction(con):
+                for name in wanted:
+                    con.execute(LEDGER_SQL("drop_table", table=name))
+                con.execute(LEDGER_SQL("forget_step"), [step.name])
+            ensure_schema(con, [ddl])
+            rebuilt.extend(stale)
+    return rebuilt
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:

@@ -62,7 +62,7 @@ def run_command(sources: tuple[Path, ...], db_path: Path, wait_seconds: float, f
         report = practice_mining(sources=[str(s) for s in sources] or None, db=str(db_path), force=force,
                                  wait_seconds=wait_seconds, dask_address=dask_address, dask_workers=dask_workers,
                                  progress=True)
-        coverage = read_coverage(guard, "*", "all").to_dict("records")
+        coverage = read_coverage(guard).to_dict("records")
     finally:
         guard.close()
     for step, results in report.items():

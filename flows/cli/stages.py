@@ -1,4 +1,5 @@
-"""`stackmine stages`: which lifecycle stages notebook ML questions discuss, under-discuss or skip."""
+"""`stackmine stages`: which lifecycle stages notebook ML questions discuss more, less or rarely than
+other ML questions, corrected for the classifier's errors."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from flows.cli.options import db_option, wait_option
 from flows.cli.selection_options import selection_from, selection_options
 from pipeline.coverage import STEP
 
-SHOWN = ("stage", "n_notebook", "share_notebook", "n_baseline", "share_baseline", "diff", "ci_low", "ci_high", "verdict",
-         "n_topics", "topic_share")
+# Every number a reader needs to check a verdict, for csv / json / markdown.
+SHOWN = ("stage", "n_notebook", "total_notebook", "raw_share_notebook", "share_notebook", "share_notebook_low",
+         "share_notebook_high", "n_baseline", "total_baseline", "raw_share_baseline", "share_baseline",
+         "share_baseline_low", "share_baseline_high", "diff", "diff_low", "diff_high", "p_adjusted", "verdict",
+         "reason", "recall", "gold_support", "n_topics", "topic_share")
 
 
 @click.command(STEP.name)
@@ -27,14 +31,22 @@ SHOWN = ("stage", "n_notebook", "share_notebook", "n_baseline", "share_baseline"
 @click.option("--topic-model", "topic_model_id", help="Topic model for the topic view (default: newest of the selection).")
 @click.option("--overrides", type=click.Path(dir_okay=False, path_type=Path),
               help="Reviewed topic→stage CSV (default: pipeline/coverage/rules/topic_stage_overrides.csv).")
+@click.option("--review-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the topics whose mapping disagrees with their members' gold labels here, as rows of "
+                   "the overrides CSV for a reviewer to complete.")
 @wait_option
 def stages_command(db_path: Path, sites, platforms, year_from, year_to, notebook, ml, where, fmt: str, by: str,
-                   show_site: str, topic_model_id: str | None, overrides: Path | None, wait_seconds: float) -> None:
+                   show_site: str, topic_model_id: str | None, overrides: Path | None, review_file: Path | None,
+                   wait_seconds: float) -> None:
     """Map topics to lifecycle stages and compute stage coverage: for each of the 15 codebook
     stages, the share of notebook ML questions against non-notebook ML questions (the baseline),
-    the difference with a 95% Newcombe interval, and a verdict (skipped: no notebook question;
-    under-discussed: interval entirely below 0; else discussed). Stores topic_stages and
-    stage_coverage (all sites, each site, by platform, by year) and prints one view.
+    raw (the classifier's counts) and corrected for the classifier's errors measured on gold
+    questions it never saw, with 95% intervals that carry both the classifier's and the sample's
+    uncertainty, and a verdict: more discussed / less discussed (after Holm's correction over the
+    stages of a group), rare, on par, or undetermined (too few questions, or a stage the
+    classifier cannot see well enough). Stores topic_stages and stage_coverage (the selection's
+    rows: all sites, each site, by platform, by year) and prints one view. Topics whose mapping
+    disagrees with their members' gold labels are listed for review.
 
     \b
     Example:
@@ -52,30 +64,58 @@ def stages_command(db_path: Path, sites, platforms, year_from, year_to, notebook
         run = run_step(con, STEP, scope, lambda: run_stages(con, selection, topic_model_id, overrides), force=True,
                        extra=(scope.name,) if topic_model_id is None and overrides is None
                        else (scope.name, topic_model_id, str(overrides))).result
-        table = read_coverage(con, show_site, by)
+        table = read_coverage(con, selection, show_site, by)
     finally:
         con.close()
-    click.echo(f"stage coverage: {run.n_notebook:,} notebook ML vs {run.n_baseline:,} other ML questions; "
-               f"topic model {run.topic_model_id or 'none'}", err=True)
+    click.echo(f"stage coverage: {run.n_notebook:,} notebook ML vs {run.n_baseline:,} other ML questions "
+               f"(selection {run.selection_id}); topic model {run.topic_model_id or 'none'}", err=True)
+    for row in run.flagged:
+        check = row.evidence["gold_check"]
+        click.echo(f"  topic {row.topic_id} ({row.stage}) needs review: {check['gold_agreement']:.0%} of its "
+                   f"{check['gold_questions']} gold-labelled members agree", err=True)
+    if review_file and run.flagged:
+        from pipeline.coverage.table import write_review
+
+        click.echo(f"  wrote {write_review(review_file, run.flagged, run.topic_model_id)} topic(s) to review to "
+                   f"{review_file}", err=True)
     click.echo(render(table, fmt, by))
 
 
+def _interval(low, high) -> str:
+    return "" if pd.isna(low) or pd.isna(high) else f"[{low:.2f}, {high:.2f}]"
+
+
 def render(table, fmt: str, by: str) -> str:
-    """The coverage rows as text in `fmt`; one block per group when `by` is not 'all'."""
-    columns = (["grp"] if by != "all" else []) + list(SHOWN)
-    view = table[columns].rename(columns={"grp": by})
-    if fmt == "csv":
-        return view.to_csv(index=False).rstrip("\n")
-    if fmt == "json":
-        return json.dumps(json.loads(view.to_json(orient="records")), indent=1)
-    rounded = view.astype(object).copy()
-    for column in ("share_notebook", "share_baseline", "diff", "ci_low", "ci_high", "topic_share", "n_topics"):
-        spec = "+.3f" if column in ("diff", "ci_low", "ci_high") else ".0f" if column == "n_topics" else ".3f"
-        rounded[column] = rounded[column].map(lambda v, s=spec: "" if pd.isna(v) else format(float(v), s))
-    if fmt == "markdown":
-        head = "| " + " | ".join(rounded.columns) + " |\n|" + "---|" * len(rounded.columns)
-        return head + "\n" + "\n".join("| " + " | ".join(str(v) for v in row) + " |" for row in rounded.itertuples(index=False))
-    return rounded.to_string(index=False)
+    """The coverage rows as text in `fmt`; one block per group when `by` is not 'all'.
+
+    The terminal table shows raw and corrected shares side by side, each corrected share with
+    its 95% interval; csv, json and markdown carry every number behind a verdict.
+    """
+    group = ["grp"] if by != "all" else []
+    if fmt in ("csv", "json", "markdown"):
+        view = table[group + list(SHOWN)].rename(columns={"grp": by})
+        if fmt == "csv":
+            return view.to_csv(index=False).rstrip("\n")
+        if fmt == "json":
+            return json.dumps(json.loads(view.to_json(orient="records")), indent=1)
+        text = view.astype(object).map(lambda v: "" if pd.isna(v) else f"{v:.3f}" if isinstance(v, float) else v)
+        head = "| " + " | ".join(text.columns) + " |\n|" + "---|" * len(text.columns)
+        return head + "\n" + "\n".join("| " + " | ".join(str(v) for v in row) + " |" for row in text.itertuples(index=False))
+    shown = pd.DataFrame({
+        **({by: table["grp"]} if group else {}),
+        "stage": table["stage"],
+        "n_nb": table["n_notebook"],
+        "raw_nb": table["raw_share_notebook"].map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
+        "corrected_nb [95%]": [("pooled" if pd.isna(s) else f"{s:.3f}") + " " + _interval(lo, hi) for s, lo, hi in
+                               zip(table["share_notebook"], table["share_notebook_low"], table["share_notebook_high"])],
+        "raw_base": table["raw_share_baseline"].map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
+        "corrected_base": table["share_baseline"].map(lambda v: "pooled" if pd.isna(v) else f"{v:.3f}"),
+        "diff [95%]": ["" if pd.isna(d) else f"{d:+.3f} {_interval(lo, hi)}" for d, lo, hi in
+                       zip(table["diff"], table["diff_low"], table["diff_high"])],
+        "verdict": table["verdict"],
+        "reason": table["reason"],
+    })
+    return shown.to_string(index=False)
 
 
 COMMANDS = [stages_command]

@@ -76,6 +76,19 @@ def selected_questions_sql(selection: Selection, columns: str = "l.site, l.post_
     return SQL("select").format(columns=columns, where=where), params
 
 
+def selection_counts(con: duckdb.DuckDBPyConnection, selection: Selection, columns: str) -> pd.DataFrame:
+    """How many questions of `selection` have each combination of `columns` (from code), column `n`:
+    what a statistic over groups needs, without holding a row per question."""
+    where, params = selection.sql()
+    try:
+        return con.execute(SQL("counts").format(columns=columns, where=where), params).fetch_df()
+    except duckdb.DataError as exc:
+        if not selection.where:
+            raise
+        raise sqlguard.WhereRefused(selection.where, f"DuckDB cannot apply it to the data "
+                                                     f"({str(exc).splitlines()[0]})") from None
+
+
 def selection_rows(con: duckdb.DuckDBPyConnection, selection: Selection, columns: str = "l.site, l.post_id",
                    arrow: bool = False) -> pd.DataFrame | pa.Table:
     """The `columns` of the questions in `selection`, as a pandas frame (or an Arrow table).

@@ -22,13 +22,16 @@ it from above, so it can still be called rare when the pool's upper bound is bel
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TypedDict, cast
 
 import numpy as np
 
 from pipeline.core.errors import CoverageError
+from pipeline.coverage import STEP
 
 VERDICTS = ("more discussed", "less discussed", "rare", "on par", "undetermined")
 
@@ -47,26 +50,16 @@ class Rules(TypedDict):
     min_recall: float
 
 
-RULES: Rules = {
-    "version": "coverage-verdicts-v1",
-    "interval": "95% percentile bootstrap over gold and group questions (Bayesian bootstrap)",
-    "interval_level": 0.95,
-    "alpha": 0.05,
-    "multiplicity": "holm",
-    "family": "group",
-    "rare_threshold": 0.01,
-    "min_group": 50,
-    "min_gold_support": 20,
-    "min_recall": 0.20,
-}
-
-
-def check_rules(rules: Mapping[str, object]) -> Rules:
-    """The rules with defaults filled in, or a named error saying which value is wrong."""
-    unknown = sorted(set(rules) - set(RULES))
-    if unknown:
-        raise CoverageError(f"unknown rule names {unknown}; known: {sorted(RULES)}")
-    merged = cast(Rules, {**RULES, **rules})
+def check_rules(rules: Mapping[str, object], base: Mapping[str, object] | None = None) -> Rules:
+    """The rules with the shipped ones filling what `rules` leaves out, or a named error saying
+    which value is wrong."""
+    base = shipped_rules() if base is None else base
+    names = set(Rules.__annotations__)
+    unknown = sorted(set(rules) - names)
+    missing = sorted(names - set(base) - set(rules))
+    if unknown or missing:
+        raise CoverageError(f"verdict rules: unknown rule names {unknown}, missing {missing}; known: {sorted(names)}")
+    merged = cast(Rules, {**base, **rules})
     if merged["multiplicity"] not in ("holm", "bonferroni", "bh", "none"):
         raise CoverageError("multiplicity is one of holm, bonferroni, bh, none")
     if merged["family"] not in ("group", "table"):
@@ -75,6 +68,22 @@ def check_rules(rules: Mapping[str, object]) -> Rules:
         if not 0 < float(merged[name]) < 1:  # type: ignore[literal-required]
             raise CoverageError(f"{name} must be between 0 and 1")
     return merged
+
+
+RULES_FILE = "rules/verdicts.v1.json"
+
+
+def load_rules(path: Path) -> Rules:
+    """Verdict rules from a JSON file like the shipped one, checked (its "why" notes are for people)."""
+    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    raw.pop("why", None)
+    return check_rules(raw, base=raw)
+
+
+@functools.cache
+def shipped_rules() -> Rules:
+    """The verdict rules the coverage step applies: pipeline/coverage/rules/verdicts.v1.json."""
+    return load_rules(Path(STEP.rule_file(RULES_FILE)))
 
 
 def adjust(p_values: Sequence[float] | np.ndarray, alpha: float, method: str) -> tuple[np.ndarray, np.ndarray]:
@@ -148,14 +157,14 @@ def decide(
     return "on par", f"p_{method}={p_adjusted:.4f}>={alpha}"
 
 
-def rules_json(rules: Mapping[str, object] = RULES) -> str:
+def rules_json(rules: Mapping[str, object] | None = None) -> str:
     """The rules as stable JSON (for a datasheet or a stored row)."""
-    return json.dumps(check_rules(rules), sort_keys=True, indent=2)
+    return json.dumps(check_rules(rules or {}), sort_keys=True, indent=2)
 
 
-def rules_text(rules: Mapping[str, object] = RULES) -> str:
+def rules_text(rules: Mapping[str, object] | None = None) -> str:
     """The verdict rules as Markdown, with their numbers, for the README and the datasheet."""
-    r = check_rules(rules)
+    r = check_rules(rules or {})
     level = r["interval_level"]
     correction = {"holm": "Holm's step-down correction (family-wise error rate)",
                   "bonferroni": "a Bonferroni correction (family-wise error rate)",

@@ -26,7 +26,6 @@ logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from pipeline.coverage import stats as coverage  # noqa: E402
 
 DPI = 200  # of the PNG; SVG and PDF are vector
 PRINT_WIDTH = 7.0  # inches
@@ -37,12 +36,8 @@ STYLE = {"font.size": 8, "axes.titlesize": 9, "figure.titlesize": 9, "axes.label
          "figure.constrained_layout.use": True}  # labels fit inside the figure: files are exactly 7 in wide
 FORMATS = ("png", "svg", "pdf")
 METADATA = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
-VERDICT_COLOURS = {"discussed": "#2b8a3e", "under-discussed": "#e67700", "skipped": "#c92a2a"}
-
-
-def wilson(k: int, n: int) -> tuple[float, float]:
-    """The coverage stage's 95% Wilson interval (one implementation), empty groups drawn as (0, 0)."""
-    return coverage.wilson(k, n) if n else (0.0, 0.0)
+VERDICT_COLOURS = {"more discussed": "#2b8a3e", "less discussed": "#e67700", "rare": "#c92a2a",
+                   "on par": "#1c7ed6", "undetermined": "#adb5bd"}
 
 
 @dataclass(frozen=True)
@@ -84,46 +79,58 @@ def _empty(title: str, message: str):
 
 @printable
 def stage_coverage(rows: list[dict]) -> bytes:
-    """Left: share of notebook vs baseline ML questions per stage, Wilson 95% error bars.
-    Right: the difference with the stored Newcombe 95% interval, coloured by verdict.
+    """Left: each stage's share of notebook and of baseline ML questions, raw (the classifier's
+    counts, hollow marks) and corrected for its errors (filled, with the 95% bootstrap interval).
+    Right: the corrected difference with its interval, coloured by verdict.
 
-    The shares and intervals are read from the rows (query stage_coverage_vs_baseline); to plot
-    other shares (e.g. corrected for classifier error), change the panels below, nothing else."""
-    title = "Stage coverage: notebook vs non-notebook ML questions"
+    Read from the rows of query stage_coverage_vs_baseline; a stage pooled with the other rare
+    stages has no corrected share of its own and shows the pool's upper bound only."""
+    title = "Stage coverage: notebook vs non-notebook ML questions, corrected for classifier error"
     if not rows:
         return _empty(title, "stage_coverage is empty: run `stackmine stages` first")
-    rows = sorted(rows, key=lambda r: (r["share_notebook"] or 0.0, r["stage"]))
-    fig, (left, right) = plt.subplots(1, 2, figsize=(PRINT_WIDTH, 0.24 * len(rows) + 1.3), sharey=True)
+    rows = sorted(rows, key=lambda r: (_num(r["raw_share_notebook"]), r["stage"]))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(PRINT_WIDTH, 0.26 * len(rows) + 1.4), sharey=True)
     _share_panel(left, rows)
     _diff_panel(right, rows)
     fig.suptitle(title)
     return fig
 
 
+def _num(value) -> float:
+    return 0.0 if value is None or value != value else float(value)
+
+
 def _share_panel(ax, rows: list[dict]) -> None:
     y = list(range(len(rows)))
-    for offset, key, colour in ((-0.2, "notebook", "#1c7ed6"), (0.2, "baseline", "#868e96")):
-        shares = [r[f"n_{key}"] / r[f"total_{key}"] if r[f"total_{key}"] else 0.0 for r in rows]
-        bounds = [wilson(r[f"n_{key}"], r[f"total_{key}"]) for r in rows]
-        err = [[s - lo for s, (lo, _) in zip(shares, bounds)], [hi - s for s, (_, hi) in zip(shares, bounds)]]
-        ax.barh([v + offset for v in y], shares, height=0.4, color=colour, xerr=err, capsize=2,
-                label=f"{key} (n={rows[0][f'total_{key}']})")
+    for offset, key, colour in ((-0.18, "notebook", "#1c7ed6"), (0.18, "baseline", "#868e96")):
+        ys = [v + offset for v in y]
+        ax.plot([_num(r[f"raw_share_{key}"]) for r in rows], ys, "o", mfc="none", color=colour, markersize=4)
+        for v, r in zip(ys, rows):
+            share, low, high = r[f"share_{key}"], _num(r[f"share_{key}_low"]), _num(r[f"share_{key}_high"])
+            if share is None or share != share:
+                ax.plot([low, high], [v, v], color=colour, linewidth=1, linestyle=":")
+            else:
+                ax.errorbar([share], [v], xerr=[[share - low], [high - share]], fmt="o", color=colour, capsize=2,
+                            markersize=4)
+        ax.plot([], [], "o", color=colour, label=f"{key} (n={rows[0][f'total_{key}']}): corrected, 95%")
+        ax.plot([], [], "o", mfc="none", color=colour, label=f"{key}: raw (classifier's count)")
     ax.set_yticks(y, [r["stage"] for r in rows])
-    ax.set_xlabel("share of ML questions (95% Wilson interval)")
-    ax.legend(loc="lower right")
+    ax.set_xlabel("share of ML questions")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=2)
 
 
 def _diff_panel(ax, rows: list[dict]) -> None:
     for v, r in enumerate(rows):
-        diff = r["diff"] or 0.0
-        low, high = r["ci_low"], r["ci_high"]
-        xerr = None if low is None or high is None else [[diff - low], [high - diff]]
-        ax.errorbar([diff], [v], xerr=xerr, fmt="o", color=VERDICT_COLOURS.get(r["verdict"], "#495057"), capsize=3)
+        diff, low, high = r["diff"], r["diff_low"], r["diff_high"]
+        if diff is None or diff != diff:
+            continue
+        ax.errorbar([diff], [v], xerr=[[diff - _num(low)], [_num(high) - diff]], fmt="o",
+                    color=VERDICT_COLOURS.get(r["verdict"], "#495057"), capsize=3, markersize=4)
     ax.axvline(0, color="#adb5bd", linewidth=1)
-    ax.set_xlabel("notebook − baseline (95% Newcombe interval)")
+    ax.set_xlabel("notebook − baseline, corrected (95% interval)")
     for verdict, colour in VERDICT_COLOURS.items():
         ax.plot([], [], "o", color=colour, label=verdict)
-    ax.legend(loc="best")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=3)
 
 
 @printable

@@ -27,6 +27,8 @@ from pipeline.core.paths import DEFAULT_REPORT
 from pipeline.publish.export import ExportOptions, resolve_topic_model, select_rows
 from pipeline.core.selection import Selection
 from pipeline.core.step import Scope
+from pipeline.coverage.table import REVIEW_AGREEMENT, REVIEW_MIN_GOLD, selection_id
+from pipeline.coverage.verdicts import rules_text
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +74,9 @@ def figures(con: duckdb.DuckDBPyConnection, coverage: list[dict]) -> list[Figure
     return [
         Figure("stage-coverage", "Stage coverage: notebook vs baseline",
                "Share of ML questions whose primary stage is each lifecycle stage, notebook questions vs "
-               "non-notebook (baseline) ones, with 95% Wilson intervals; right: the difference with its "
-               "95% Newcombe interval, coloured by verdict. Query: stage_coverage_vs_baseline.",
+               "non-notebook (baseline) ones: raw (the classifier's counts, hollow) and corrected for its "
+               "errors (filled, 95% bootstrap interval over gold and group questions); right: the corrected "
+               "difference with its 95% interval, coloured by verdict. Query: stage_coverage_vs_baseline.",
                plots.stage_coverage(coverage)),
         Figure("platforms-over-time", "Platforms over time",
                "Notebook questions per platform and year, all sites together (a question on two platforms "
@@ -106,10 +109,10 @@ def build(con: duckdb.DuckDBPyConnection, out: Path = DEFAULT_OUT, selection: Se
     """Write `out/index.html` and each figure as PNG, SVG and PDF; returns the page's path and the
     slugs of its figures and interactive views."""
     selection = selection or Selection()
-    coverage = rows(con, "stage_coverage_vs_baseline")
+    coverage = rows(con, "stage_coverage_vs_baseline", selection_id=selection_id(selection))
     figs = figures(con, coverage)
     topic_views = views(con)
-    html = render(figs, coverage, summary(con, selection), selection, topic_views)
+    html = render(figs, coverage, summary(con, selection), selection, topic_views, rows(con, "topic_stage_check"))
     out.mkdir(parents=True, exist_ok=True)
     for fig in figs:
         for fmt in plots.FORMATS:
@@ -126,7 +129,7 @@ def run(con: duckdb.DuckDBPyConnection, scope: Scope) -> int:
 
 
 def render(figs: list[Figure], coverage: list[dict], facts: datasheet.Facts | None, selection: Selection,
-           topic_views: list[topicviews.View] = ()) -> str:
+           topic_views: list[topicviews.View] = (), topic_check: list[dict] = ()) -> str:
     """The HTML page (autoescaped: titles from posts are user content)."""
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(lambda name: (resources.files("pipeline.publish") / "templates" / name).read_text("utf-8")),
@@ -139,8 +142,33 @@ def render(figs: list[Figure], coverage: list[dict], facts: datasheet.Facts | No
     return env.get_template(TEMPLATE).render(
         figures=figs, coverage=coverage, facts=facts, selection=selection.describe(), version=__version__,
         metric_sets=metric_sets, metric_rows=metric_rows, views=list(topic_views),
+        selection_id=selection_id(selection), rules_html=markdown_html(rules_text()), topic_check=list(topic_check),
+        review_min=REVIEW_MIN_GOLD, review_agreement=REVIEW_AGREEMENT,
         plotly_js=topicviews.plotly_js() if topic_views else "",
     )
+
+
+def markdown_html(text: str) -> str:
+    """The verdict rules' Markdown (paragraphs, `- ` bullets, **bold**, `code`) as HTML; the text
+    comes from the package (pipeline/coverage/verdicts.py), and is escaped all the same."""
+    import html
+    import re
+
+    def inline(line: str) -> str:
+        line = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(line))
+        return re.sub(r"`(.+?)`", r"<code>\1</code>", line)
+
+    out, items = [], []
+    for line in text.splitlines() + [""]:
+        if line.startswith("- "):
+            items.append(f"<li>{inline(line[2:])}</li>")
+            continue
+        if items:
+            out.append("<ul>" + "".join(items) + "</ul>")
+            items = []
+        if line.strip():
+            out.append(f"<p>{inline(line)}</p>")
+    return "\n".join(out)
 
 
 def pivot_metrics(metrics: list[dict]) -> tuple[list[str], list[tuple[str, dict[str, dict]]]]:

@@ -9,7 +9,7 @@ import pytest
 # scipy.stats is slow to import: the one test comparing against it imports it.
 
 from pipeline.core.errors import CoverageError
-from pipeline.coverage.verdicts import RULES, adjust, check_rules, decide, rules_json, rules_text
+from pipeline.coverage.verdicts import adjust, check_rules, decide, rules_json, rules_text, shipped_rules
 
 P = [0.01, 0.04, 0.03, 0.005]
 
@@ -31,7 +31,7 @@ def test_bh_by_hand_and_as_scipy_computes_it():
 
 
 BASE = dict(n_notebook=500, n_baseline=800, gold_support=70, recall=0.5, pooled=False, nb_upper=0.2, count_bound=0.5, diff=0.05,
-            p_adjusted=0.01, rules=RULES)
+            p_adjusted=0.01, rules=shipped_rules())
 
 
 @pytest.mark.parametrize("change, verdict, reason", [
@@ -68,3 +68,9 @@ def test_rules_are_data_with_a_version_and_their_text_quotes_the_numbers():
         check_rules({"multiplicity": "sidak"})
     with pytest.raises(CoverageError, match="unknown rule names"):
         check_rules({"rare_treshold": 0.02})
+
+
+def test_the_shipped_rules_are_the_reviewed_file() -> None:
+    rules = shipped_rules()
+    assert (rules["version"], rules["min_group"], rules["min_gold_support"], rules["min_recall"], rules["rare_threshold"],
+            rules["multiplicity"], rules["alpha"]) == ("coverage-verdicts-v1", 50, 20, 0.2, 0.01, "holm", 0.05)

@@ -6,6 +6,11 @@
 -- {columns}: a column list from code; {where}: the conditions below.
 SELECT {columns} FROM question_labels AS l JOIN question_text AS t USING (site, post_id) {where} ORDER BY l.site, l.post_id
 
+-- name: counts
+-- {columns}: grouping columns from code; one row per distinct combination, with its number of
+-- questions (memory bounded by the groups, not by the questions).
+SELECT {columns}, count(*) AS n FROM question_labels AS l JOIN question_text AS t USING (site, post_id) {where} GROUP BY ALL ORDER BY ALL
+
 -- name: everything
 TRUE
 
