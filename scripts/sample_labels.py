@@ -4,7 +4,7 @@ Usage: .venv/bin/python scripts/sample_labels.py [--out tests/data/sample_labels
 
 Builds a temporary database from data/sample with the real stages (ingest → text → classify) and
 writes one row per question: site, post_id, platforms (|-joined), ml, stage, stage2 and the first
-12 hex digits of the SHA-256 of its evidence JSON. tests/test_sample_labels.py compares a fresh
+12 hex digits of the SHA-256 of its evidence JSON. tests/classify/test_sample_labels.py compares a fresh
 classification against this file, so a speed-up cannot silently change a label or its evidence.
 Regenerate it only for an intentional rule or decision change (and bump the rule/engine version);
 the diff of the CSV then shows exactly which questions changed.
