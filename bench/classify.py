@@ -13,7 +13,10 @@ until --questions are reached. Each method runs in its own subprocess, one core,
       `stackmine classify` do per row, without the database;
   (c) stackmine end to end: `extract` + `classify` into a fresh DuckDB file under /tmp (reading
       posts, writing question_text and question_labels), on the same questions with new ids.
-Prints questions/s (wall clock, and per CPU-second of the process: on shared cores the wall figure
+`--against DIR` also runs (b) and (c) with the code of another checkout (DIR/pipeline, e.g. the previous
+classifier: `git archive OLD pipeline bench | tar -x -C DIR`), alternating with this one for
+`--rounds` rounds, so both see the same load; the ratio of their CPU figures is what a change
+costs. Prints questions/s (wall clock, and per CPU-second of the process: on shared cores the wall figure
 drops with other people's load, the CPU figure is the per-core speed), the one-off start-up (imports,
 rule compilation; for (a) and (b) timed apart from the questions, for (c) inside `classify`), peak
 RSS, and the ratios
@@ -124,23 +127,56 @@ def child(method: str, csv_path: Path, n: int) -> None:
                       "notebook": notebook, "peak_rss_mb": peak / 1024, "input_rss_mb": rss_before / 1024}))
 
 
+def run_child(method: str, args: argparse.Namespace, code: Path = REPO) -> dict:
+    """One method in a fresh process, importing `pipeline` from `code` (a checkout), as a dict."""
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    out = subprocess.run([sys.executable, __file__, "--child", method, "--questions", str(args.questions),
+                          "--csv", str(args.csv)], capture_output=True, text=True, check=True, cwd=code, env=env)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def compare(args: argparse.Namespace) -> None:
+    """(b) and (c) of this checkout and of `args.against`, alternating, `args.rounds` times."""
+    import statistics
+
+    figures: dict[tuple[str, str], list[float]] = {}
+    for round_ in range(1, args.rounds + 1):
+        for method in ("stackmine", "end-to-end"):
+            for name, code in (("this", REPO), ("against", args.against)):
+                r = run_child(method, args, code)
+                figures.setdefault((method, name), []).append(r["cpu_qps"])
+                print(f"  round {round_} {method:<11} {name:<8} {r['cpu_qps']:>8,.0f} per CPU-second  "
+                      f"peak RSS {r['peak_rss_mb']:>5.0f} MB  notebook={r['notebook']:,}  "
+                      f"load {os.getloadavg()[0]:.1f}")
+    for method in ("stackmine", "end-to-end"):
+        this, other = figures[(method, "this")], figures[(method, "against")]
+        ratios = [a / b for a, b in zip(this, other)]
+        print(f"{method}: this {statistics.median(this):,.0f}, against {statistics.median(other):,.0f} per CPU-second "
+              f"(medians); paired ratio this/against median {statistics.median(ratios):.3f} "
+              f"(range {min(ratios):.3f}-{max(ratios):.3f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=100_000)
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     parser.add_argument("--child", choices=["baseline", "stackmine", "end-to-end"])
+    parser.add_argument("--against", type=Path, help="another checkout's root: compare its classifier with this one")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds with --against")
     args = parser.parse_args()
     if args.child:
         child(args.child, args.csv, args.questions)
+        return
+    if args.against:
+        print(f"{args.questions:,} questions from {args.csv.name} (repeated); this checkout against {args.against}, "
+              f"alternating; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        compare(args)
         return
     print(f"{args.questions:,} questions from {args.csv.name} (repeated); load average {os.getloadavg()[0]:.1f} "
           f"on {os.cpu_count()} cores; one process per method, one core each")
     results = {}
     for method in ("baseline", "stackmine", "end-to-end"):
-        out = subprocess.run([sys.executable, __file__, "--child", method, "--questions", str(args.questions),
-                              "--csv", str(args.csv)], capture_output=True, text=True, check=True, cwd=REPO)
-        results[method] = json.loads(out.stdout.strip().splitlines()[-1])
-        r = results[method]
+        results[method] = r = run_child(method, args)
         print(f"  {method:<11} {r['qps']:>8,.0f} questions/s wall, {r['cpu_qps']:>8,.0f} per CPU-second"
               f"  {r['seconds']:>6.1f} s  (+{r['startup_cpu']:.1f} s start-up CPU)  peak RSS {r['peak_rss_mb']:>5.0f} MB"
               f"  notebook={r['notebook']:,}")

@@ -6,12 +6,12 @@ STEP = Step(
     name="classify",
     version="classify-1",
     package="pipeline.classify",
-    summary="spaCy PhraseMatcher + versioned lexicons + a trained ml layer; evidence kept",
+    summary="spaCy PhraseMatcher + versioned lexicons + a trained ml and stage layer; evidence and probabilities kept",
     reads=("question_text",),
     writes=("question_labels",),
     # The rule files and the trained layer: their names carry their versions, which become part
     # of `question_labels.classifier_version`; their bytes key the ledger.
-    rules=("rules/platforms.v1.yaml", "rules/ml.v1.yaml", "rules/stages.v1.yaml", "models/classifier-lr.v1.json"),
+    rules=("rules/platforms.v2.yaml", "rules/ml.v2.yaml", "rules/stages.v2.yaml", "models/classifier-lr.v2.json"),
     command="stackmine classify [--site S]",
     entry="pipeline.classify.classifier:run",
     has_tables=True,

@@ -1,8 +1,11 @@
-"""question_text → question_labels: platforms, ml, stage, evidence, with the classifier version.
+"""question_text → question_labels: platforms, ml, stage, evidence, P(ml) and P(stage), with the
+classifier version.
 
-The rules are data (`pipeline/classify/rules/*.v1.yaml`), the matching is `lexicon.py`, the
-decisions are `decide.py`; this module only moves rows: it reads parsed questions for a
-scope, labels them, and replaces that scope's labels in one transaction.
+The rules are data (`pipeline/classify/rules/*.v2.yaml`), the matching is `lexicon.py`, the rules'
+decisions are `decide.py`, the trained layer that decides ml and the stage over the rules' hits is
+`model.py` (its coefficients: `models/classifier-lr.v2.json`); this module only moves rows: it
+reads parsed questions for a scope, labels them, and replaces that scope's labels in one
+transaction.
 """
 
 from __future__ import annotations
@@ -15,12 +18,12 @@ import duckdb
 import pyarrow as pa
 
 from pipeline.classify import STEP
+from pipeline.classify.decide import Labels, decide, with_layer
+from pipeline.classify.lexicon import Rules, Scanner, load_rules
+from pipeline.classify.model import MODEL_FILE, LayerModel
 from pipeline.core.db import replace_scope
-from pipeline.core.step import Scope
-from pipeline.classify.decide import Labels, decide, layer_applies, with_model
 from pipeline.core.gcpause import cyclic_gc_paused
-from pipeline.classify.learned import LearnedModel
-from pipeline.classify.lexicon import Rules, Scanner, load_rules, tokens
+from pipeline.core.step import Scope
 
 log = logging.getLogger(__name__)
 
@@ -29,25 +32,28 @@ SQL = STEP.sql()
 # applied); the rule files' names carry their own versions (rules/<family>.<version>.yaml).
 ENGINE_VERSION = STEP.version
 RULE_VERSIONS = {name.split("/")[-1].split(".")[0]: name.split(".")[-2] for name in STEP.rules if name.endswith(".yaml")}
-# The trained layer over the rules (pipeline/classify/learned.py); written into its model file.
-LEARNED_VERSION = "learned-lr-v1"
+# The trained layer over the rules (model.py): the version written into its model file, named
+# after the file's (models/classifier-lr.<v>.json → learned-lr-<v>).
+LAYER_VERSION = "learned-lr-" + MODEL_FILE.split(".")[-2]
 # What `question_labels.classifier_version` says for the default rules.
-CLASSIFIER_VERSION = ENGINE_VERSION + "".join(f"+{f}-{v}" for f, v in RULE_VERSIONS.items()) + f"+{LEARNED_VERSION}"
+CLASSIFIER_VERSION = ENGINE_VERSION + "".join(f"+{f}-{v}" for f, v in RULE_VERSIONS.items()) + f"+{LAYER_VERSION}"
 BATCH_ROWS = 20_000
 # json.dumps(..., sort_keys=True) builds a new encoder per call; one encoder, the same text.
 _evidence_json = json.JSONEncoder(sort_keys=True).encode
 
 
 class Classifier:
-    """Rules loaded and compiled once, and the trained layer that decides ml from the rules' hits
-    and the question's words; call `label` per question. `learned=False` gives the rules' own decisions (the
-    "rules" column of `stackmine evaluate`); `model` replaces the shipped trained layer."""
+    """Rules loaded and compiled once, and the trained layer that decides ml and the stage from the
+    rules' hits, the question's words and its tags; call `label` per question. `learned=False` gives
+    the rules' own decisions (the "rules" column of `stackmine evaluate`); `model` replaces the
+    shipped trained layer."""
 
-    def __init__(self, rules: Rules | None = None, learned: bool = True, model: LearnedModel | None = None) -> None:
+    def __init__(self, rules: Rules | None = None, learned: bool = True, model: LayerModel | None = None) -> None:
         self.rules = rules or load_rules(RULE_VERSIONS)
         self.scanner = Scanner(self.rules)
-        self.model = model or (LearnedModel.load() if learned else None)
+        self.model = model or (LayerModel.load() if learned else None)
         self.version = f"{ENGINE_VERSION}+{self.rules.version}" + (f"+{self.model.version}" if self.model else "")
+        self.unasked_p_ml = self.model.ungated.p_ml if self.model else None
 
     def label(self, title: str, prose: str, inline_code: list[str], code: str, tags: list[str]) -> Labels:
         """Labels of one parsed question."""
@@ -62,15 +68,13 @@ class Classifier:
             if self.model is None:
                 return [decide(hits, self.rules) for hits in self.scanner.scan_many(clean)]
             present: list[set[str]] = []
-            found = self.scanner.scan_many(clean, present)
-            by_rules = [decide(hits, self.rules) for hits in found]
-            applies = [layer_applies(labels) for labels in by_rules]
-            # The layer's words, for the few questions it decides (a minority): the
-            # title's tokens found again, the lexicon words as the scan found them.
-            words = [(tokens(question[0]), seen) if yes else None
-                     for question, seen, yes in zip(clean, present, applies)]
-            predictions = self.model.predict_questions(found, words, [question[4] for question in clean], applies)
-            return [with_model(labels, prediction, hits, self.rules)
+            titles: list[list[str]] = []
+            found = self.scanner.scan_many(clean, present, titles)
+            by_rules = [decide(hits, self.rules, rule_stage=False) for hits in found]
+            # the layer's gate (an ML hit) is the rules' ml evidence being non-empty: known already
+            predictions = self.model.predict(found, titles, present, [question[4] for question in clean],
+                                             [bool(labels.evidence["ml"]) for labels in by_rules])
+            return [with_layer(labels, prediction, self.model.stages, hits)
                     for labels, prediction, hits in zip(by_rules, predictions, found)]
 
 
@@ -86,6 +90,8 @@ _SCHEMA = pa.schema(
         ("stage2", pa.string()),
         ("evidence", pa.string()),
         ("classifier_version", pa.string()),
+        ("p_ml", pa.float64()),
+        ("p_stage", pa.list_(pa.float64())),
     ]
 )
 
@@ -105,6 +111,9 @@ def _label_batch(classifier: Classifier, rows: list[tuple]) -> pa.RecordBatch:
         "stage2": [one.stage2 for one in labels],
         "evidence": [_evidence_json(one.evidence) for one in labels],
         "classifier_version": [classifier.version] * len(rows),
+        # Questions the layer was not asked about (no ML term) get its P(ml) for such questions.
+        "p_ml": [one.p_ml if one.p_ml is not None else classifier.unasked_p_ml for one in labels],
+        "p_stage": [list(one.p_stage) if one.p_stage is not None else None for one in labels],
     }
     return pa.RecordBatch.from_pydict(cols, schema=_SCHEMA)
 

@@ -7,17 +7,17 @@ question got its labels (e.g. "tags:jupyter-notebook", "code:<ipython-input-3", 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from pipeline.classify.learned import Prediction
-from pipeline.core.codebook import PLATFORMS  # noqa: F401 - the order platforms are listed in
 from pipeline.classify.lexicon import Hit, Rules
+from pipeline.classify.model import LayerPrediction
+from pipeline.core.codebook import PLATFORMS  # noqa: F401 - the order platforms are listed in
+from pipeline.core.codebook import STAGES  # the order of `Labels.p_stage` and `question_labels.p_stage`
 
 
-
-@dataclass(frozen=True)
-class Labels:
-    """One question's labels in codebook terms, with the evidence behind each."""
+class Labels(NamedTuple):
+    """One question's labels in codebook terms, with the evidence behind each. A NamedTuple: one is
+    made per question, and a frozen dataclass's __init__ costs about a microsecond more."""
 
     platforms: list[str]
     ml: bool
@@ -25,12 +25,9 @@ class Labels:
     stage2: str | None
     evidence: dict
     ml_score: float = 0.0  # the rules' ml score (not stored): how sure the rules are
-
-
-# A rules' ml score this high (two strong ML terms, e.g. an sklearn import and "cross validation")
-# is left to the rules: on dev.csv all 73 such questions are ml=yes and the trained layer agreed
-# on every one out-of-fold, so asking it costs time and changes nothing.
-CONFIDENT_ML_SCORE = 4
+    p_ml: float | None = None  # the trained layer's P(ml) (None: rules alone, or a question it was not asked about)
+    # the layer's probability of each codebook stage (STAGES order) for questions it calls ML
+    p_stage: tuple[float, ...] | None = None
 
 
 def evidence_term(hit: Hit) -> str:
@@ -38,8 +35,9 @@ def evidence_term(hit: Hit) -> str:
     return f"{hit.place}:{hit.term}"
 
 
-def decide(hits: list[Hit], rules: Rules) -> Labels:
-    """Labels of one question from all its hits."""
+def decide(hits: list[Hit], rules: Rules, rule_stage: bool = True) -> Labels:
+    """Labels of one question from all its hits; `rule_stage=False` leaves the stage ("none") to
+    the trained layer (`with_layer`) and saves the rules' stage scoring."""
     families: dict[str, list[Hit]] = {"platforms": [], "ml": [], "stages": [], "shape": []}
     for hit in hits:  # one pass instead of a filter per family (this runs thousands of times a second)
         found = families.get(hit.family)
@@ -47,7 +45,7 @@ def decide(hits: list[Hit], rules: Rules) -> Labels:
             found.append(hit)
     platforms, plat_evidence = decide_platforms(families["platforms"], rules)
     ml, ml_evidence, ml_score = decide_ml(families["ml"], rules)
-    if ml:
+    if ml and rule_stage:
         stage, stage2, stage_evidence = decide_stage(families["stages"], rules, families["shape"])
     else:
         stage, stage2, stage_evidence = "none", None, {}
@@ -57,10 +55,17 @@ def decide(hits: list[Hit], rules: Rules) -> Labels:
 
 def decide_platforms(hits: list[Hit], rules: Rules) -> tuple[list[str], dict[str, list[str]]]:
     """Strong evidence labels a platform; weak only when no other platform is strong; kernel
-    evidence goes to the hosted platforms found, else to jupyter; an IDE needs a notebook in view.
+    evidence goes to the hosted platforms found, else to jupyter; an IDE needs a notebook in view;
+    with link evidence (a shared notebook) title and prose mentions do not count.
     """
     if not hits:
         return [], {}  # most questions: nothing chosen, no kernel evidence, so no IDE either
+    if any(hit.strength == "link" for hit in hits):
+        # a shared notebook: mentions no longer count, tags and in-platform signs still do
+        hits = [hit for hit in hits if hit.strength != "link" and not (
+            hit.place in ("title", "prose", "inline") and hit.term in rules.platform_phrases)]
+        if not hits:
+            return [], {}
     hosted = set(rules.raw["platforms"]["hosted"])
     by: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for hit in hits:
@@ -136,25 +141,21 @@ def decide_stage(hits: list[Hit], rules: Rules, shape: list[Hit] = ()) -> tuple[
     return primary, stage2, evidence
 
 
-def with_model(labels: Labels, prediction: Prediction | None, hits: list[Hit], rules: Rules) -> Labels:
-    """The trained layer decides ml; platforms and the stage stay the rules'. The evidence keeps
-    every rule hit, the rules' own ml decision and the layer's probability. Where the layer does
-    not apply (`layer_applies`: no ML term, or the rules are sure) the rules' labels stand."""
-    if prediction is None or not layer_applies(labels):
+def with_layer(labels: Labels, prediction: LayerPrediction, stages: tuple[str, ...], hits: list[Hit]) -> Labels:
+    """The trained layer decides ml and the stage; platforms stay the rules'. The evidence keeps the
+    rules' hits and their own ml answer beside the layer's probabilities, and for an ML question the
+    stage terms found and the layer's most probable stages."""
+    if not labels.evidence["ml"]:  # not asked (no ML term): the rules' labels as they are (p_ml None)
         return labels
     evidence = dict(labels.evidence)
     evidence["model"] = {"p_ml": prediction.p_ml, "rules_ml": labels.ml}
     if not prediction.ml:
         evidence["stage"] = {}
-        return Labels(labels.platforms, False, "none", None, evidence, labels.ml_score)
-    if labels.ml:
-        return Labels(labels.platforms, True, labels.stage, labels.stage2, evidence, labels.ml_score)
-    shape = [h for h in hits if h.family == "shape"]  # the rules skipped the stage: decide it now
-    stage, stage2, evidence["stage"] = decide_stage([h for h in hits if h.family == "stages"], rules, shape)
-    return Labels(labels.platforms, True, stage, stage2, evidence, labels.ml_score)
-
-
-def layer_applies(labels: Labels) -> bool:
-    """Whether the trained layer decides ml: the rules found an ML term but are not sure (no term:
-    no, as the rules say; score >= CONFIDENT_ML_SCORE: yes, as the rules say)."""
-    return bool(labels.evidence["ml"]) and labels.ml_score < CONFIDENT_ML_SCORE
+        return Labels(labels.platforms, False, "none", None, evidence, labels.ml_score, prediction.p_ml)
+    p_stage = prediction.p_stage
+    evidence["stage"] = {"p": {stages[k]: p_stage[k] for k in prediction.ranked},
+                         "terms": sorted({evidence_term(h) for h in hits if h.family == "stages"})}
+    if stages != STAGES:  # a model trained without some stage: the codebook's order, 0 for those
+        p_stage = tuple(dict(zip(stages, p_stage)).get(stage, 0.0) for stage in STAGES)
+    return Labels(labels.platforms, True, prediction.stage, prediction.stage2, evidence, labels.ml_score,
+                  prediction.p_ml, p_stage)

@@ -11,7 +11,7 @@ the Doc from words is about three times faster (measured on the SEDE questions).
 phrases whose every word occurs in the question enter the Doc (the rest become gap tokens), and
 the words of up to 256 questions share one Doc and one matcher call (`scan_many`): a Doc has a
 fixed cost of about a question's matching time. See bench/classify.py for the speed of the stage
-and tests/test_sample_labels.py for the guarantee that none of this changes a label.
+and tests/classify/test_sample_labels.py for the guarantee that none of this changes a label.
 """
 
 from __future__ import annotations
@@ -71,6 +71,9 @@ class Rules:
     raw: dict[str, dict]
     version: str
     terms: dict[Key, dict] = field(default_factory=dict)
+    # platform phrases as their hits name them (tokens joined by spaces): with link evidence, these
+    # mentions no longer count (pipeline.classify.decide.decide_platforms)
+    platform_phrases: frozenset[str] = frozenset()
 
 
 def load_rules(versions: dict[str, str] | None = None) -> Rules:
@@ -105,6 +108,11 @@ def _collect_terms(rules: Rules) -> None:
     for label, groups in plat["platforms"].items():
         for strength, spec in groups.items():
             rules.terms[Key("platforms", label, strength)] = spec
+    if "link" in plat:  # platforms v2: a shared notebook
+        rules.terms[Key("platforms", "link", "link")] = {"phrases": plat["link"].get("phrases", [])}
+    rules.platform_phrases = frozenset(" ".join(tokens(p)) for key, spec in rules.terms.items()
+                                       if key.family == "platforms" and key.label != "link"
+                                       for p in spec.get("phrases", []))
     ml = rules.raw["ml"]
     for strength in ("strong", "weak"):
         rules.terms[Key("ml", "ml", strength)] = ml[strength]
@@ -142,6 +150,8 @@ class Scanner:
         self.code_words = frozenset(self.code_groups[0])
         self.code_word_re = word_finder(self.code_words)
         self.prose_words = frozenset(self.prose_groups[0])
+        link = Key("platforms", "link", "link")
+        self.link_urls = [compile_pattern(u, link) for u in rules.raw["platforms"].get("link", {}).get("urls", [])]
         self.lexicon_words = self._lexicon_words(rules)
         self.phrase_index, self.always_kept = self._phrase_index(rules)
 
@@ -214,14 +224,16 @@ class Scanner:
         """All hits of one question; a term found twice in the same place is reported once."""
         return self.scan_many([(title, prose, inline_code, code, tag_list)])[0]
 
-    def scan_many(self, questions: Sequence[Question], present_out: list[set[str]] | None = None) -> list[list[Hit]]:
+    def scan_many(self, questions: Sequence[Question], present_out: list[set[str]] | None = None,
+                  titles_out: list[list[str]] | None = None) -> list[list[Hit]]:
         """The hits of each question, as `scan` gives them, for many questions at once.
 
         The word tokens of up to DOC_QUESTIONS questions go into one spaCy Doc and one matcher
         call: building a Doc has a fixed cost of about as much as matching a whole question.
         `present_out`, when given, receives each question's set of lexicon words (title, prose,
-        inline code; the set the phrase matching builds anyway), in order: the trained ml layer
-        reads it (see `layer_words`), and finding it again would cost time for nothing.
+        inline code; the set the phrase matching builds anyway), in order: the trained layer
+        reads it (see `layer_words`), and finding it again would cost time for nothing. `titles_out`,
+        when given, receives each question's title tokens (the list the phrase matching builds anyway).
         """
         found: list[set[Hit]] = []
         for title, prose, inline_code, code, tag_list in questions:
@@ -236,11 +248,12 @@ class Scanner:
                 hits.add(Hit("shape", "no-code", "weak", "shape", "no code"))
             found.append(hits)
         for first in range(0, len(questions), DOC_QUESTIONS):
-            self._scan_words(found, questions, range(first, min(first + DOC_QUESTIONS, len(questions))), present_out)
+            self._scan_words(found, questions, range(first, min(first + DOC_QUESTIONS, len(questions))), present_out,
+                             titles_out)
         return [list(hits) for hits in found]
 
     def _scan_words(self, found: list[set[Hit]], questions: Sequence[Question], chunk: range,
-                    present_out: list[set[str]] | None = None) -> None:
+                    present_out: list[set[str]] | None = None, titles_out: list[list[str]] | None = None) -> None:
         """Phrase hits of the questions in `chunk`, matched in one Doc of their word tokens.
 
         Each question's tokens end with a gap token, so no phrase spans two questions and a
@@ -252,7 +265,7 @@ class Scanner:
         owners: list[int] = []
         for i in chunk:
             title, prose, inline_code = questions[i][:3]
-            kept = self._words(title, prose, inline_code, present_out)
+            kept = self._words(title, prose, inline_code, present_out, titles_out)
             if kept:
                 offsets.append(len(words))
                 owners.append(i)
@@ -279,12 +292,14 @@ class Scanner:
         fields = [TOKEN_RE.findall(text.lower()) for text in (title, prose, " ; ".join(inline_code))]
         return fields[0], self.lexicon_words.intersection(chain.from_iterable(fields))
 
-    def _words(self, title: str, prose: str, inline_code: list[str],
-               present_out: list[set[str]] | None = None) -> tuple[list[str], list[str]] | None:
+    def _words(self, title: str, prose: str, inline_code: list[str], present_out: list[set[str]] | None = None,
+               titles_out: list[list[str]] | None = None) -> tuple[list[str], list[str]] | None:
         """The tokens the matchers see for one question, and the place of each; None when no
         phrase has all its words in the question (nothing can match)."""
         fields = [(place, TOKEN_RE.findall(text.lower()))
                   for place, text in (("title", title), ("prose", prose), ("inline", " ; ".join(inline_code)))]
+        if titles_out is not None:
+            titles_out.append(fields[0][1])
         if self.always_kept is None:
             keep: frozenset[str] | set[str] = self.lexicon_words
             if present_out is not None:
@@ -321,6 +336,8 @@ class Scanner:
             if place == "code":
                 words = self.code_words.intersection(self.code_word_re.findall(text))
             else:  # few index words: a substring test each beats splitting the prose into words
+                if self.link_urls and "://" in text:
+                    text = self._links(hits, text)
                 words = [word for word in self.prose_words if word in text]
             # A group runs only when its anchor occurs (tested once per group).
             candidates = [group for word in words for group in by_word[word] if group[0] in text]
@@ -330,6 +347,19 @@ class Scanner:
                     key = pattern.key
                     for m in pattern.regex.finditer(text):
                         hits.add(Hit(key.family, key.label, key.strength, place, m.group(0).strip()[:60]))
+
+
+    def _links(self, hits: set[Hit], prose: str) -> str:
+        """Link hits for notebook URLs in the prose, and the prose with every URL blanked out: a
+        `.ipynb` or `/content/` inside a link is not a sign of working in a notebook."""
+        for pattern in self.link_urls:
+            if pattern.anchor in prose:  # every match contains its anchor: most prose has none of them
+                for m in pattern.regex.finditer(prose):
+                    hits.add(Hit("platforms", "link", "link", "prose", m.group(0)[:60]))
+        return URL_RE.sub(" ", prose)
+
+
+URL_RE = re.compile(r"https?://\S+")
 
 
 def _filtered(words: list[str], start: int, end: int, rule: tuple[frozenset[str], frozenset[str]]) -> bool:

@@ -20,11 +20,15 @@ from pipeline.classify.lexicon import Rules
 
 @dataclass(frozen=True)
 class Guess:
-    """A baseline's labels for one question."""
+    """A method's labels for one question; the classifier's also carry its secondary stage and its
+    probabilities (P(ml); P(stage) per codebook stage when it calls the question ML)."""
 
     platforms: list[str]
     ml: bool
     stage: str
+    stage2: str | None = None
+    p_ml: float | None = None
+    p_stage: tuple[float, ...] | None = None
 
 
 def load_baselines(version: str = "v1") -> dict:
@@ -43,7 +47,8 @@ class TagsOnly:
         for key, spec in rules.terms.items():
             tags = {t.lower() for t in spec.get("tags", [])}
             if key.family == "platforms":
-                self.platform_tags["jupyter" if key.label == "kernel" else key.label] |= tags
+                if key.label in self.platform_tags or key.label == "kernel":
+                    self.platform_tags["jupyter" if key.label == "kernel" else key.label] |= tags
             elif key.family == "ml":
                 self.ml_tags |= tags
             else:

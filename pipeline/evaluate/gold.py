@@ -1,9 +1,11 @@
-"""Score stored labels against a hand-labelled gold file, beside baselines computed in the same run.
+"""Score a classifier's labels against a labelled gold file, beside baselines computed in the same run.
 
 A gold file has the codebook's CSV shape (site, post_id, platforms, ml, stage, stage2, note).
-The evaluator looks each question up in the database by (site, post_id): text in
-`question_text` (for the baselines) and labels in `question_labels` (what `stackmine classify`
-stored, so what is scored is exactly what a study would use).
+For most gold files the evaluator looks each question up in the database by (site, post_id): text
+in `question_text` (for the rules and the baselines) and labels in `question_labels` (what
+`stackmine classify` stored, so what is scored is exactly what a study would use). A bundled gold
+file the trained layer was fitted on (data/gold/dev.csv, train.csv) is scored from the bundled
+text instead, with out-of-fold labels for its training questions (pipeline/evaluate/honesty.py).
 """
 
 from __future__ import annotations
@@ -15,13 +17,12 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.evaluate.baselines import Guess, KeywordAnywhere, TagsOnly, load_baselines
 from pipeline.classify.classifier import Classifier
-from pipeline.classify.decide import decide, with_model
+from pipeline.classify.decide import decide, with_layer
 from pipeline.core.codebook import PLATFORMS, STAGES
 from pipeline.core.errors import StackmineError
-from pipeline.evaluate.honesty import gold_text_rows, honesty, out_of_fold_labels
-from pipeline.classify.learned import LearnedModel
+from pipeline.evaluate.baselines import Guess, KeywordAnywhere, TagsOnly, load_baselines
+from pipeline.evaluate.honesty import Honesty, gold_text_rows, honesty, out_of_fold_labels
 
 GOLD_COLUMNS = ("site", "post_id", "platforms", "ml", "stage", "stage2", "note")
 
@@ -39,6 +40,7 @@ class GoldRow:
     platforms: frozenset[str]
     ml: bool
     stage: str
+    stage2: str = ""  # the secondary stage, "" when none
 
 
 @dataclass
@@ -71,51 +73,93 @@ def _gold_row(path: Path, line: int, rec: dict) -> GoldRow:
         problems.append(f"ml must be yes or no, not {rec['ml']!r}")
     if rec["stage"] not in STAGES + ("none",):
         problems.append(f"unknown stage {rec['stage']!r}")
+    if (rec.get("stage2") or "").strip() not in STAGES + ("",):
+        problems.append(f"unknown stage2 {rec['stage2']!r}")
     if not (rec["post_id"] or "").strip().isdigit():
         problems.append(f"post_id {rec['post_id']!r} is not a number")
     if problems:
         raise GoldFileError(f"{path}, line {line}: {'; '.join(problems)}. Labels must follow CODEBOOK.md (v1).")
-    return GoldRow(rec["site"], int(rec["post_id"]), platforms, rec["ml"] == "yes", rec["stage"])
+    return GoldRow(rec["site"], int(rec["post_id"]), platforms, rec["ml"] == "yes", rec["stage"],
+                   (rec.get("stage2") or "").strip())
 
 
-def collect(con: duckdb.DuckDBPyConnection, gold: list[GoldRow], gold_path: Path) -> list[Method]:
-    """Labels of the classifier (stored; out-of-fold for its own training questions, see
-    pipeline/evaluate/honesty.py), of the rules alone and of the baselines (computed now).
+def collect(con: duckdb.DuckDBPyConnection | None, gold: list[GoldRow], gold_path: Path,
+            verdict: Honesty | None = None) -> list[Method]:
+    """Labels of the classifier, of the rules alone and of the baselines (computed now).
 
-    `gold` must already exclude questions `honesty` says to drop (see `honest_gold`).
+    The classifier's labels are the stored ones, or, for a gold file its trained layer was fitted
+    on (`verdict.refit`), the bundled text's: out-of-fold for its training questions, the shipped
+    classifier's for its held-out ones (the database is not read: `con` may be None). `gold` must
+    already exclude questions `honesty` says to drop (see `honest_gold`).
     """
-    found = gold_text_rows(con, gold)
     classifier = Classifier()
-    _check_found(found, gold, gold_path, classifier.version)
+    verdict = verdict or honesty(gold, gold_path, classifier.model)
     rules_only = Classifier(rules=classifier.rules, learned=False)
-    oof = {}
-    if honesty(gold, gold_path, classifier.model).refit:
-        oof = out_of_fold_labels(con, read_gold(gold_path), rules_only.scanner)
+    if verdict.refit:
+        texts, labels = bundled_labels(gold, gold_path, classifier, rules_only)
+    else:
+        texts, labels = _stored(con, gold, gold_path, classifier.version)
     majority = Counter(g.stage for g in gold if g.ml).most_common(1)[0][0] if any(g.ml for g in gold) else "none"
     tags_only = TagsOnly(classifier.rules, majority)
     keyword = KeywordAnywhere(load_baselines(), majority)
-    methods = [Method("classifier"), Method("rules"), Method("tags-only"), Method("keyword"), Method("majority")]
-    texts = [found[(g.site, g.post_id)] for g in gold]
-    hits = rules_only.scanner.scan_many([(t[2], t[3], list(t[5]), t[4], list(t[6])) for t in texts])
-    rule_labels = [decide(h, rules_only.rules) for h in hits]
-    for g, row, by_rules, question_hits in zip(gold, texts, rule_labels, hits):
-        _site, _pid, title, prose, code, inline, tags, platforms, ml, stage, _s2, _v = row
-        if (g.site, g.post_id) in oof:  # a training question: its out-of-fold labels, not the stored ones
-            held_out = with_model(by_rules, oof[(g.site, g.post_id)], question_hits, rules_only.rules)
-            ml, stage = held_out.ml, held_out.stage
-        methods[0].guesses.append(Guess(list(platforms), bool(ml), stage))
-        methods[1].guesses.append(Guess(by_rules.platforms, by_rules.ml, by_rules.stage))
+    methods = [Method("classifier", labels), Method("rules"), Method("tags-only"), Method("keyword"),
+               Method("majority")]
+    for by_rules, (title, prose, inline, code, tags) in zip(rules_only.label_many(texts), texts):
+        methods[1].guesses.append(Guess(by_rules.platforms, by_rules.ml, by_rules.stage, by_rules.stage2))
         methods[2].guesses.append(tags_only.guess(list(tags)))
         methods[3].guesses.append(keyword.guess(title, "\n".join([prose, " ".join(inline), code])))
         methods[4].guesses.append(Guess([], True, majority))
     return methods
 
 
-def honest_gold(gold: list[GoldRow], gold_path: Path) -> tuple[list[GoldRow], str]:
-    """The gold questions that may be scored, and the sentence saying how training questions are
-    treated (empty when the classifier has no trained layer)."""
-    verdict = honesty(gold, gold_path, LearnedModel.load())
-    return [g for g in gold if (g.site, g.post_id) not in verdict.dropped], verdict.note
+def _stored(con: duckdb.DuckDBPyConnection, gold: list[GoldRow], gold_path: Path,
+            version: str) -> tuple[list[tuple], list[Guess]]:
+    """Text (title, prose, inline_code, code, tags) and stored labels of the gold questions."""
+    found = gold_text_rows(con, gold)
+    _check_found(found, gold, gold_path, version)
+    texts, labels = [], []
+    for g in gold:
+        _site, _pid, title, prose, code, inline, tags, platforms, ml, stage, stage2, _v, p_ml, p_stage = \
+            found[(g.site, g.post_id)]
+        texts.append((title or "", prose or "", list(inline or []), code or "", list(tags or [])))
+        labels.append(Guess(list(platforms), bool(ml), stage, stage2, p_ml, tuple(p_stage) if p_stage else None))
+    return texts, labels
+
+
+def bundled_labels(gold: list[GoldRow], gold_path: Path, classifier: Classifier,
+                   rules_only: Classifier) -> tuple[list[tuple], list[Guess]]:
+    """Text of the gold questions from the bundled gold corpus, and the classifier's labels:
+    out-of-fold for its training questions, the shipped classifier's for the others."""
+    from pipeline.evaluate.corpus import load_gold_corpus
+
+    corpus = load_gold_corpus()
+    by_key = {q.key: q for q in corpus}
+    missing = [g for g in gold if (g.site, g.post_id) not in by_key]
+    if missing:
+        raise GoldFileError(f"{gold_path}: {len(missing)} questions are not in the bundled gold corpus "
+                            f"(e.g. {missing[0].site} {missing[0].post_id}).")
+    texts = [by_key[(g.site, g.post_id)].question for g in gold]
+    oof = out_of_fold_labels(corpus, rules_only.scanner, classifier.model)
+    hits = rules_only.scanner.scan_many(texts)
+    shipped = classifier.label_many(texts)
+    labels = []
+    for g, question_hits, mine in zip(gold, hits, shipped):
+        prediction = oof.get((g.site, g.post_id))
+        if prediction is not None:  # a training question: a model that did not see it decides
+            mine = with_layer(decide(question_hits, rules_only.rules, rule_stage=False), prediction,
+                              classifier.model.stages, question_hits)
+        p_ml = mine.p_ml if mine.p_ml is not None else classifier.unasked_p_ml
+        labels.append(Guess(mine.platforms, mine.ml, mine.stage, mine.stage2, p_ml, mine.p_stage))
+    return texts, labels
+
+
+def honest_gold(gold: list[GoldRow], gold_path: Path) -> tuple[list[GoldRow], Honesty]:
+    """The gold questions that may be scored, and how training questions are treated (its `note`
+    is empty when the classifier has no trained layer)."""
+    from pipeline.classify.model import LayerModel
+
+    verdict = honesty(gold, gold_path, LayerModel.load())
+    return [g for g in gold if (g.site, g.post_id) not in verdict.dropped], verdict
 
 
 def _check_found(found: dict, gold: list[GoldRow], gold_path: Path, version: str) -> None:

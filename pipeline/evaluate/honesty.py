@@ -1,10 +1,14 @@
 """Honest scores for a classifier with a trained layer: never score a question it was trained on.
 
-The shipped layer (pipeline/classify/models/classifier-lr.v1.json) was fitted on a gold file whose SHA-256
-and question ids it stores. When `stackmine evaluate` is given that same file, the stored labels
-of those questions (from the model that saw them) are replaced by out-of-fold ml labels: five fixed
-folds, each predicted by a model refitted on the other four (pipeline/classify/learned_fit.py). When a
-different gold file shares questions with the training set, those questions are left out of every
+The shipped layer (pipeline/classify/models/classifier-lr.v2.json) was fitted on data/gold/dev.csv
+and train.csv less the held-out split (data/gold/heldout-ids.v1.csv); it stores the gold files'
+SHA-256, the split's and the training question ids. When `stackmine evaluate` is given one of
+those gold files, its training questions get out-of-fold labels: the whole training set in five
+fixed folds, each predicted by both heads refitted on the other four (pipeline/classify/fit.py,
+about 15 s), at the shipped threshold and temperature; its held-out questions get the shipped
+classifier's labels (it never saw them), and the report names both parts. The text is the bundled
+gold corpus (pipeline/evaluate/corpus.py), so no database holding all of it is needed. When any
+other gold file shares questions with the training set, those questions are left out of every
 method's scores. Either way the printed header says which it was.
 """
 
@@ -16,46 +20,52 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipeline.core.db import registered
-from pipeline.core.sql import SqlFile
-from pipeline.classify.learned import LearnedModel, Prediction, gold_sha256
-from pipeline.classify.learned_fit import Example, featurize, out_of_fold
 from pipeline.classify.lexicon import Scanner
-
+from pipeline.classify.model import LayerModel, LayerPrediction
+from pipeline.core.db import registered
+from pipeline.core.files import sha256_file
+from pipeline.core.sql import SqlFile
+from pipeline.evaluate.corpus import SPLIT
 
 SQL = SqlFile("pipeline.evaluate", "evaluate.sql")
 
+
 @dataclass(frozen=True)
 class Honesty:
-    """What the evaluation does about the training set: which gold questions get out-of-fold
-    labels (`refit`), which are left out (`dropped`), and the sentence printed about it."""
+    """What the evaluation does about the training set: whether the training questions get
+    out-of-fold labels (`refit`; the file is one the layer was trained on), which gold questions
+    are left out (`dropped`), which are in the held-out split (`held_out`), and the sentence
+    printed about it."""
 
     refit: bool
     dropped: frozenset[tuple[str, int]]
     note: str
+    held_out: frozenset[tuple[str, int]] = frozenset()
 
 
-def honesty(gold: list, gold_path: Path, model: LearnedModel | None) -> Honesty:
+def honesty(gold: list, gold_path: Path, model: LayerModel | None) -> Honesty:
     """Decide how the gold set meets the model's training set."""
     if model is None:
         return Honesty(False, frozenset(), "")
-    trained = model.training_ids()
-    overlap = frozenset((g.site, g.post_id) for g in gold) & trained
+    from pipeline.evaluate.split import read_split
+
+    keys = frozenset((g.site, g.post_id) for g in gold)
+    overlap = keys & model.training_ids()
+    split_names = list(model.training.get("heldout_split", {}))
+    held = keys & read_split(SPLIT) if SPLIT.name in split_names else frozenset()
+    held_note = (f"; {len(held)} are in the held-out split ({SPLIT.name}): labelled by the shipped classifier, "
+                 "which never saw them" if held else "")
     if not overlap:
-        return Honesty(False, frozenset(), f"none of these questions trained the {model.version} layer")
-    if gold_sha256(gold_path) == model.training.get("gold_sha256"):
+        return Honesty(False, frozenset(), f"none of these questions trained the {model.version} layer{held_note}",
+                       held)
+    if sha256_file(gold_path) in model.training.get("gold_files", {}).values():
         return Honesty(True, frozenset(), (
-            f"the {model.version} layer was trained on this file: its ml labels (and so which questions get "
-            f"a stage) for these {len(overlap)} questions are out-of-fold ({model.training['n']} training questions, 5 fixed folds, refitted in this run), "
-            "not the stored ones"))
+            f"the {model.version} layer was trained on {len(overlap)} of these questions: their ml and stage labels "
+            f"are out-of-fold ({model.training['n']} training questions, 5 fixed folds, refitted in this run), "
+            f"not the stored ones{held_note}"), held)
     return Honesty(False, overlap, (
-        f"{len(overlap)} of these questions trained the {model.version} layer: left out of every score below"))
-
-
-def gold_examples(con: duckdb.DuckDBPyConnection, gold: list, scanner: Scanner) -> list[Example]:
-    """Features and gold ml/stage of gold questions, read from question_text by (site, post_id)."""
-    return [Example(g.site, g.post_id, features, g.ml, g.stage if g.ml else "none")
-            for g, features in zip(gold, featurize(scanner, gold_questions(con, gold)))]
+        f"{len(overlap)} of these questions trained the {model.version} layer: left out of every score "
+        f"below{held_note}"), held - overlap)
 
 
 def gold_text_rows(con: duckdb.DuckDBPyConnection, gold: list) -> dict[tuple[str, int], tuple]:
@@ -65,24 +75,30 @@ def gold_text_rows(con: duckdb.DuckDBPyConnection, gold: list) -> dict[tuple[str
         return {(r[0], r[1]): r for r in con.execute(SQL("gold_text")).fetchall()}
 
 
-def gold_questions(con: duckdb.DuckDBPyConnection, gold: list) -> list[tuple]:
-    """Parsed text (title, prose, inline_code, code, tags) of gold questions, in gold order."""
-    found = gold_text_rows(con, gold)
-    missing = [g for g in gold if found[(g.site, g.post_id)][2] is None]
-    if missing:
-        from pipeline.evaluate.gold import GoldFileError
+def out_of_fold_labels(corpus: list, scanner: Scanner, model: LayerModel) -> dict[tuple[str, int], LayerPrediction]:
+    """Out-of-fold predictions of every training question of `model` (seed 0, the folds the
+    training script chose the threshold and temperature on), at the shipped threshold, calibration
+    and temperature. `corpus`: the gold questions with their text (pipeline/evaluate/corpus.py)."""
+    from pipeline.classify.fit import calibrated_p_ml, out_of_fold
+    from pipeline.evaluate.split import training_examples
 
-        raise GoldFileError(f"{len(missing)} gold questions are not in question_text (e.g. {missing[0].site} "
-                            f"{missing[0].post_id}). Ingest their dump and run `stackmine text`.")
-    questions = []
-    for g in gold:
-        _site, _pid, title, prose, code, inline, tags = found[(g.site, g.post_id)][:7]
-        questions.append((title or "", prose or "", list(inline or []), code or "", list(tags or [])))
-    return questions
+    examples = training_examples(corpus, scanner)
+    return predictions_from(examples, out_of_fold(examples), model)
 
 
-def out_of_fold_labels(con: duckdb.DuckDBPyConnection, gold: list,
-                       scanner: Scanner) -> dict[tuple[str, int], Prediction | None]:
-    """Out-of-fold predictions of every gold question (the gold file is the training file)."""
-    examples = gold_examples(con, gold, scanner)
-    return {(e.site, e.post_id): p for e, p in zip(examples, out_of_fold(examples))}
+def predictions_from(examples: list, oof, model: LayerModel) -> dict[tuple[str, int], LayerPrediction]:
+    """Out-of-fold scores (pipeline.classify.fit.OutOfFold) as the shipped model would decide them."""
+    from pipeline.classify.fit import calibrated_p_ml
+    from pipeline.classify.model import RANKED
+
+    out = {}
+    p_ml_all = calibrated_p_ml(oof, (model.slope, model.offset))
+    for e, p_ml, row in zip(examples, p_ml_all, oof.p_stage(model.temperature).tolist()):
+        if p_ml < model.threshold:
+            out[(e.site, e.post_id)] = LayerPrediction(False, p_ml, "none", None, None)
+            continue
+        ranked = sorted(range(len(row)), key=lambda k: (-row[k], k))[:RANKED]
+        stage2 = oof.stages[ranked[1]] if row[ranked[1]] >= model.stage2_min else None
+        out[(e.site, e.post_id)] = LayerPrediction(True, p_ml, oof.stages[ranked[0]], stage2, tuple(row),
+                                                   tuple(ranked))
+    return out

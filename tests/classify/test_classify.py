@@ -29,10 +29,10 @@ def _labels(path: Path, post_id: int) -> tuple:
     (71341856, ["colab"], True, "model-training", "code:<ipython-input-10"),  # Keras layer shape, Colab traceback
     (71336374, ["databricks"], True, "interpretability", "tags:databricks"),  # explainer dashboard in Databricks
     (71119326, ["jupyter"], True, "environment", "code:ipykernel_12348"),     # sklearn import error in Jupyter
-    # SageMaker Studio will not load: gold ml=yes/environment. The rules said ml=no (only the weak
-    # machine-learning/artificial-intelligence tags); the trained ml layer says yes, and the stage
-    # rules then pick deployment (the amazon-sagemaker tag) — the stage is wrong, the ml label right.
-    (70587853, ["sagemaker"], True, "deployment", "tags:amazon-sagemaker"),
+    # SageMaker Studio will not load: gold ml=yes/environment. The rules say ml=no (only the weak
+    # machine-learning/artificial-intelligence tags); the trained layer says yes/environment (a
+    # dev.csv question: it trained the layer, so this pins behaviour, it is no evidence of quality).
+    (70587853, ["sagemaker"], True, "environment", "tags:amazon-sagemaker"),
 ])
 def test_known_questions(study_db_path: Path, post_id: int, platforms: list[str], ml: bool, stage: str,
                          signal: str) -> None:

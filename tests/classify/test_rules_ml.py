@@ -1,4 +1,4 @@
-"""ml.v1.yaml: texts that are ML workflow questions, and texts that are not (codebook §2)."""
+"""ml.v2.yaml: texts that are ML workflow questions, and texts that are not (codebook §2)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ if TYPE_CHECKING:  # the classifier loads spaCy: imported by the fixture, not at
 
 @pytest.fixture(scope="module")
 def clf() -> Classifier:
-    """The rules alone: this file tests ml.v1.yaml. The shipped classifier's trained ml layer on
-    the same texts is tests/classify/test_learned.py::test_layer_on_the_ml_rule_examples."""
+    """The rules alone: this file tests ml.v2.yaml. The shipped classifier's trained layer on
+    the same texts is tests/classify/test_layer.py::test_layer_on_the_ml_rule_examples."""
     from pipeline.classify.classifier import Classifier
 
     return Classifier(learned=False)

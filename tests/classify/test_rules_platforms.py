@@ -1,4 +1,4 @@
-"""platforms.v1.yaml: texts that must label a platform, and texts that must not (codebook §1)."""
+"""platforms.v2.yaml: texts that must label a platform, and texts that must not (codebook §1)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,20 @@ MUST = [
     ({"prose": "I run a Jupyter notebook in VS Code and the cell output is cut."}, ["jupyter", "vscode"]),
     ({"prose": "In our Zeppelin notebook the paragraph fails."}, ["other"]),
     ({"tags": ("jupyter-notebook", "pycharm")}, ["jupyter", "other"]),
+    # v2: VS Code's own notebook signs
+    ({"prose": "The kernel picker in VS Code shows Jupyter Server: local and nothing runs."}, ["jupyter", "vscode"]),
+    ({"code": "Jupyter Server: local\nPython 3.10.4"}, ["vscode"]),
+    ({"code": "c:\\work\\model.ipynb Cell 4 in <cell line: 2>()\n----> 2 model.fit(X, y)"}, ["jupyter", "vscode"]),
+    ({"code": "Output exceeds the size limit. Open the full output data in a text editor"}, ["vscode"]),
+    # v2: a notebook cell named by its role
+    ({"prose": "The training cell runs for an hour and then stops."}, ["jupyter"]),
+    ({"prose": "It works in the previous cell but not here."}, ["jupyter"]),
+    # v2: Spyder's IPython console (runfile) is `other`, even with an IPython-style traceback
+    ({"code": "runfile('C:/Users/me/w2v.py', wdir='C:/Users/me')\n<ipython-input-10-1a2b> in <module>"}, ["other"]),
+    ({"code": "File ~\\anaconda3\\lib\\site-packages\\spyder_kernels\\py3compat.py:356 in compat_exec"}, ["other"]),
+    # v2: a link with in-platform signs is still that platform
+    ({"prose": "Notebook: https://colab.research.google.com/drive/1abc", "code": "from google.colab import drive"},
+     ["colab"]),
 ]
 
 MUST_NOT = [
@@ -52,6 +66,13 @@ MUST_NOT = [
     {"code": "Traceback (most recent call last):\n  File \"main.py\", line 3, in <module>\nKeyError: 'a'"},
     {"tags": ("python", "pandas"), "prose": "How to merge two data frames on a key column?"},
     {"tags": ("data-science-experience",), "prose": "Weighted average per group."},
+    # v2: a shared notebook is not where the asker works (codebook: a link to a rendered notebook)
+    {"prose": "I made a public Google Colab notebook so you can run the example: https://colab.research.google.com/drive/1FE4"},
+    {"prose": "Here is the link to the notebook: https://www.kaggle.com/someone/lda-and-document-similarity. "
+              "In the notebook the similarity is computed for a few documents."},
+    {"prose": "The tutorial is at https://github.com/someone/book/blob/master/chapter05/simple-rnn.ipynb"},
+    {"prose": "I attach the Google Colab so you can see the data: https://colab.research.google.com/drive/1x"},
+    {"prose": "Each cell of the output table should hold the mean; the cell above is the header."},
 ]
 
 

@@ -25,8 +25,8 @@ def test_help_has_example_and_db(command) -> None:
 def test_text_classify_evaluate(sample_db_copy: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     gold = tmp_path / "gold.csv"
-    # Two questions outside dev.csv, and one of dev.csv's (72490941): the trained ml layer was fitted
-    # on that one, so it must be left out of the scores, and the header must say so.
+    # Three gold questions: 71079373 and 72219542 (train.csv) trained the layer, so they must be left
+    # out of the scores and the header must say so; 72490941 (dev.csv) is in the held-out split.
     gold.write_text("site,post_id,platforms,ml,stage,stage2,note\n"
                     "stackoverflow.com,71079373,jupyter,no,none,,Jupyter output in two columns\n"
                     "stackoverflow.com,72219542,colab,yes,model-training,,Colab traceback; SGD regression shapes\n"
@@ -41,15 +41,18 @@ def test_text_classify_evaluate(sample_db_copy: Path, tmp_path: Path) -> None:
 
     out = runner.invoke(classify_command, ["--db", str(sample_db_copy), "--site", "stackoverflow.com"])
     assert out.exit_code == 0, out.output
-    assert ("question_labels: 1,475 questions (stackoverflow.com, classify-1+platforms-v1+ml-v1+stages-v1"
-            "+learned-lr-v1)") in out.output
+    assert ("question_labels: 1,475 questions (stackoverflow.com, classify-1+platforms-v2+ml-v2+stages-v2"
+            "+learned-lr-v2)") in out.output
 
     out = runner.invoke(evaluate_command, ["--gold", str(gold), "--db", str(sample_db_copy)])
     assert out.exit_code == 0, out.output
     lines = out.output.splitlines()
-    assert lines[0] == f"scores on {gold}: n=2 questions (ml=yes: 1)"
-    assert lines[1] == "note: 1 of these questions trained the learned-lr-v1 layer: left out of every score below"
+    assert lines[0] == f"scores on {gold}: n=1 questions (ml=yes: 0)"
+    assert lines[1] == ("note: 2 of these questions trained the learned-lr-v2 layer: left out of every score below; "
+                        "1 are in the held-out split (heldout-ids.v1.csv): labelled by the shipped classifier, which "
+                        "never saw them")
     assert lines[3].split() == ["label", "metric", "classifier", "rules", "tags-only", "keyword", "majority"]
-    # tags-only finds only the jupyter-notebook-tagged one (72219542 has no platform tag)
-    assert lines[6].split() == ["R", "1.000", "1.000", "0.500", "1.000", "-"]
-    assert lines[7].split() == ["F1", "1.000", "1.000", "0.667", "1.000", "-"]
+    # tags-only finds no platform (72490941's only sign is %matplotlib inline in its code)
+    assert lines[6].split() == ["R", "1.000", "1.000", "0.000", "1.000", "-"]
+    assert lines[7].split() == ["F1", "1.000", "1.000", "0.000", "1.000", "-"]
+    assert "classifier, held-out split, never trained on (n=1, ml=yes 0): notebook-any F1 1.000" in out.output

@@ -37,7 +37,7 @@ def test_the_example_notebook_runs(study_db_path: Path, tmp_path: Path) -> None:
     images = [o for cell in outputs.values() for o in cell if "image/png" in o.get("data", {})]
     assert len(images) == 2  # the stage-coverage figure and the topic figure
     text = "".join(o.get("text", "") for cell in outputs.values() for o in cell)
-    assert "64 questions" in text  # the export read back with pandas
+    assert "67 questions" in text  # the export read back with pandas
     assert all(c.cell_type != "code" or not c.outputs or c.execution_count for c in nb.cells)
 
 

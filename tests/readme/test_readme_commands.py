@@ -1,8 +1,8 @@
 """Every fenced shell command of the README runs as written, and transcripts show its real output.
 
-Each `## section` of the README starts from a fresh clone: a temp folder whose code, scripts and
-sample are links to this repository and whose data/ is empty, so `--db`, `--out` and every other
-default (data/stackmine.duckdb, data/report, data/raw) land in the temp folder; commands of one
+Each `## section` of the README starts from a fresh clone: a temp folder whose code, scripts, sample
+and gold labels are links to this repository and whose data/ is otherwise empty, so `--db`, `--out`
+and every other default (data/stackmine.duckdb, data/report, data/raw) land in the temp folder; commands of one
 section run in order in the same clone. A command runs with `.venv/bin` first on PATH, as if the
 venv were activated. Network and servers stay on this machine: the archive.org mirror is replaced
 by a local HTTP mirror (tests/support/rangeserver.py) holding real archives and their SHA256SUMS;
@@ -148,6 +148,7 @@ class Clone:
             shutil.copytree(REPO / name, self.root / name)
         (self.root / "data").mkdir()
         (self.root / "data" / "sample").symlink_to(SAMPLE)
+        (self.root / "data" / "gold").symlink_to(REPO / "data" / "gold")  # the bundled gold labels
         if SHARED.is_dir():
             (root / "shared").symlink_to(SHARED)  # ../shared, as on a team machine
         # not Prefect's settings of this session, nor the outer `make test`'s (a make inside a make

@@ -1,7 +1,7 @@
 """Topics on the bundled sample (real SEDE + ai.stackexchange questions, real text + classify).
 
 Runs the real BERTopic with the shipped model2vec embeddings; the default selection (notebook ML
-questions, 64 in the sample) is small, so the corpus-size rule picks PCA + k-means: no UMAP
+questions, 67 in the sample) is small, so the corpus-size rule picks PCA + k-means: no UMAP
 compile here. The UMAP path is exercised once, in tests/topics/test_shared_dumps.py.
 """
 
@@ -70,15 +70,15 @@ def test_default_selection_topics(topics_db: Path) -> None:
         missing_dump = con.execute("SELECT count(*) FROM question_topics WHERE dump_id IS NULL OR site IS NULL").fetchall()[0][0]
     finally:
         con.close()
-    assert n_docs == expected_docs == 64
-    # the rule: < 1000 documents → PCA + k-means with k = round(sqrt(64 / 2)) = 6, no outliers
+    assert n_docs == expected_docs == 67
+    # the rule: < 1000 documents → PCA + k-means with k = round(sqrt(67 / 2)) = 6, no outliers
     params = json.loads(params)
     assert (params["reducer"], params["clusterer"], params["n_topics"]) == ("pca", "kmeans", 6)
     assert (n_topics, n_outliers, sites) == (6, 0, ["stackoverflow.com"])
     assert [t for t, _ in sizes] == [0, 1, 2, 3, 4, 5]
-    assert sum(s for _, s in sizes) == 64
-    assert per_question == (64, 64)
-    assert over_time == 64
+    assert sum(s for _, s in sizes) == 67
+    assert per_question == (67, 67)
+    assert over_time == 67
     assert missing_dump == 0
 
 

@@ -7,11 +7,16 @@ CREATE TABLE IF NOT EXISTS question_labels (  -- one row per question: notebook 
     post_id            BIGINT NOT NULL,    -- the question (posts.id)
     platforms          VARCHAR[] NOT NULL, -- codebook labels, sorted; empty = not a notebook question
     notebook           BOOLEAN NOT NULL,   -- len(platforms) > 0
-    ml                 BOOLEAN NOT NULL,   -- the question is about machine learning (rules, then the
-                                           -- trained layer where they are unsure)
-    stage              VARCHAR NOT NULL,   -- one of the 15 codebook stages, or 'none' when ml is false
-    stage2             VARCHAR,            -- optional secondary stage
-    evidence           JSON NOT NULL,      -- {"platforms": {"jupyter": ["tag:jupyter-notebook", ...]}, "ml": [...], "stage": {...}}
+    ml                 BOOLEAN NOT NULL,   -- the question is about machine learning (the trained layer where
+                                           -- the rules found an ML term; no ML term: no)
+    stage              VARCHAR NOT NULL,   -- one of the 15 codebook stages (the trained layer's most probable),
+                                           -- or 'none' when ml is false
+    stage2             VARCHAR,            -- optional secondary stage (the runner-up, when its P(stage) >= 0.25)
+    evidence           JSON NOT NULL,      -- {"platforms": {"jupyter": ["tag:jupyter-notebook", ...]}, "ml": [...], "stage": {...}, "model": {...}}
     classifier_version VARCHAR NOT NULL,   -- the rules' and model's versions that decided the row
+    p_ml               DOUBLE,             -- the trained layer's calibrated P(ml); questions without an ML term
+                                           -- get the model file's rate for such questions; NULL with rules alone
+    p_stage            DOUBLE[],           -- P(stage) per codebook stage, in CODEBOOK.md's order (15 values);
+                                           -- NULL unless ml
     PRIMARY KEY (site, post_id)
 );
