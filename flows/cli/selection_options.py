@@ -18,7 +18,7 @@ _TRI = click.Choice(["yes", "no", "any"])
 WHERE_HELP = (
     "Extra condition, e.g. \"l.stage2 IS NULL AND year(t.creation_date) >= 2020\". One true/false "
     "expression over question_labels l (site, dump_id, post_id, platforms, notebook, ml, stage, stage2, "
-    "evidence, classifier_version) and question_text t (site, dump_id, post_id, creation_date, title, prose, "
+    "evidence, classifier_version, p_ml, p_stage) and question_text t (site, dump_id, post_id, creation_date, title, prose, "
     "code, inline_code, links, tags, text_version): constants, comparisons, AND/OR/NOT, IS NULL, IN (...), "
     "BETWEEN, LIKE/ILIKE/GLOB, + - * / ||, casts, ['lists'], and array_contains, array_length, contains, ends_with, "
     "json_exists, json_extract_string, len, length, list_contains, list_has, list_has_all, list_has_any, "

@@ -17,7 +17,7 @@ SELECT TRUE WHERE
 -- them in step); `--help` and the README list them.
 CREATE TABLE question_labels (
     site VARCHAR, dump_id VARCHAR, post_id BIGINT, platforms VARCHAR[], notebook BOOLEAN, ml BOOLEAN,
-    stage VARCHAR, stage2 VARCHAR, evidence JSON, classifier_version VARCHAR
+    stage VARCHAR, stage2 VARCHAR, evidence JSON, classifier_version VARCHAR, p_ml DOUBLE, p_stage DOUBLE[]
 );
 CREATE TABLE question_text (
     site VARCHAR, dump_id VARCHAR, post_id BIGINT, creation_date TIMESTAMP, title VARCHAR, prose VARCHAR,
