@@ -4,7 +4,7 @@
 Usage: .venv/bin/python scripts/record_evaluation.py
 
 Scores the shipped classifier on the bundled gold files (data/gold; pipeline/evaluate/record.py) in
-two sets: out-of-fold on the 1,687 training questions (refitted in the run, about a minute) and on
+two sets: out-of-fold on the 1,687 training questions (refitted in the run, about 10 s) and on
 the 418 questions of the held-out split. Earlier rows of the current classifier version are
 replaced; rows of other versions are kept, so the file is a history of measured versions.
 """

@@ -25,7 +25,7 @@ def evaluate_command(gold_path: Path, half: str | None, db_path: Path, wait_seco
     baselines computed in the same run: tags-only, keyword-anywhere and majority stage. The
     classifier's trained layer is never scored on its own training questions: on the bundled gold
     files it was fitted on (data/gold/dev.csv, train.csv) they get out-of-fold labels (refitted in
-    the run, about a minute, from the bundled text; the database is not read), and the questions of
+    the run, about 10 s, from the bundled text; the database is not read), and the questions of
     the held-out split get the shipped classifier's labels, each part's figures printed on its own
     line; from any other file training questions are left out (the header says which), and the
     stored labels are scored: questions are found by (site, post_id), so run `stackmine text` and

@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import csv
 import html
+import logging
 import re
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,8 +110,9 @@ def source_texts(workdir: Path, sources=SOURCES) -> dict[tuple[str, int], tuple[
                                   "the repository (data/gold/README.md).")
         con = connect(workdir / f"{pool}.duckdb", schema=[INGEST.tables(), TEXT.tables()])
         try:
-            ingest(con, [path], site=site, workers=1)
-            extract(con)
+            with _quiet("pipeline.ingest", "pipeline.text"):  # scratch databases: their progress is no news
+                ingest(con, [path], site=site, workers=1)
+                extract(con)
             rows = con.execute(SQL("corpus_text")).fetchall()
         finally:
             con.close()
@@ -116,6 +120,20 @@ def source_texts(workdir: Path, sources=SOURCES) -> dict[tuple[str, int], tuple[
             out[(row_site, int(post_id))] = (pool, (title or "", prose or "", list(inline or []), code or "",
                                                     list(tags or [])))
     return out
+
+
+@contextmanager
+def _quiet(*names: str) -> Iterator[None]:
+    """Only warnings and errors from these loggers while the block runs."""
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def load_gold_corpus(gold_dir: Path = GOLD, sources=SOURCES) -> list[GoldQuestion]:

@@ -5,7 +5,7 @@ and train.csv less the held-out split (data/gold/heldout-ids.v1.csv); it stores 
 SHA-256, the split's and the training question ids. When `stackmine evaluate` is given one of
 those gold files, its training questions get out-of-fold labels: the whole training set in five
 fixed folds, each predicted by both heads refitted on the other four (pipeline/classify/fit.py,
-about 15 s), at the shipped threshold and temperature; its held-out questions get the shipped
+about 10 s with the corpus), at the shipped threshold and temperature; its held-out questions get the shipped
 classifier's labels (it never saw them), and the report names both parts. The text is the bundled
 gold corpus (pipeline/evaluate/corpus.py), so no database holding all of it is needed. When any
 other gold file shares questions with the training set, those questions are left out of every

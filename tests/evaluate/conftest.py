@@ -1,4 +1,4 @@
-"""The classifier's labels of every bundled gold question, computed once per session (about 15 s):
+"""The classifier's labels of every bundled gold question, computed once per session (about 10 s):
 out-of-fold for the training questions, the shipped model's for the held-out split, and the rules
 alone beside them."""
 
