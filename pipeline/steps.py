@@ -33,6 +33,8 @@ STEPS: tuple[Step, ...] = (acquire.STEP, ingest.STEP, text.STEP, classify.STEP, 
                            coverage.STEP, publish.EXPORT, publish.REPORT)
 CHAIN: tuple[Step, ...] = tuple(step for step in STEPS if step.chain)
 BY_NAME: dict[str, Step] = {step.name: step for step in STEPS}
+# Steps whose tables hold input rather than derived data: never dropped to be recomputed.
+INPUT_STEPS = (ingest.STEP.name, evaluate.STEP.name)
 SQL = ingest.STEP.sql()
 LEDGER_SQL = SqlFile("pipeline.core", "ledger.sql")
 
@@ -58,15 +60,16 @@ def rebuild_changed(con: duckdb.DuckDBPyConnection) -> list[str]:
 
     Derived tables hold nothing that cannot be recomputed from the dump tables, so a new version
     that adds or changes columns (stage_coverage keyed by selection, probabilities in
-    question_labels) needs no migration script: the step runs again. Dump tables are never
-    dropped here (ingest migrates its own).
+    question_labels) needs no migration script: the step runs again. Tables that hold input are
+    never dropped here: the dump tables (ingest migrates its own) and the human codes loaded from
+    coded sheets (evaluate), which no step can recompute.
     """
     from pipeline.core.comments import parse
 
     rebuilt = []
     for step in STEPS:
         ddl = step.tables()
-        if ddl is None or step.name == ingest.STEP.name:
+        if ddl is None or step.name in INPUT_STEPS:
             continue
         wanted = {table.name: list(table.columns) for table in parse(ddl.text())}
         stale = [name for name, columns in wanted.items()

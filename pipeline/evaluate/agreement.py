@@ -1,17 +1,20 @@
 """Agreement between two coders, and between each coder and the classifier, per label family.
 
-Reads a coding sheet in the shape `stackmine export --sample` writes (coding_sample.csv: the
-classifier's `platforms`, `ml`, `stage` beside the coder's `code_platforms`, `code_ml`,
-`code_stage` and `coder`), with one row per (question, coder): two coders' sheets concatenated.
+Two sheet shapes are read:
+- the blind sheet of `stackmine export --sample` (coding_sample.csv), one row per question with
+  columns for coder 1 and coder 2 and no labels (`pipeline.evaluate.sheet` reads and checks it);
+  the classifier's labels come from the database (`sheet_agreement`, `stackmine agreement FILE`);
+- the older long sheet (the labelled coding_sample_with_labels.csv: the classifier's `platforms`,
+  `ml`, `stage` beside a coder's `code_platforms`, `code_ml`, `code_stage` and `coder`), one row per
+  (question, coder): two coders' sheets concatenated (`agreement_table`).
 
 Families: `notebook-any` (any platform or none), `ml` (yes/no), `stage` (the primary stage, with
 `none` for a question coded ml = no, so the stage agreement includes the ML decision), and
 `stage | both ml` (only questions both raters call ML: agreement on the stage alone).
 
-Missing codes: a row whose `code_ml` is empty was not coded, and counts for no family; an empty
-`code_stage` on an ML question is a missing stage. Cohen's kappa uses the questions both raters
-coded; Krippendorff's alpha (nominal) is given the missing values and drops units with fewer than
-two codes, as it is defined to.
+Missing codes: a question a coder did not code counts for no family of that coder. Cohen's kappa
+uses the questions both raters coded; Krippendorff's alpha (nominal) is given the missing values
+and drops units with fewer than two codes, as it is defined to.
 
 Kappa is scikit-learn's. Alpha is computed here from the coincidence matrix (Krippendorff 2011,
 "Computing Krippendorff's alpha-reliability"): the `krippendorff` package on PyPI is GPL-3.0,
@@ -23,9 +26,12 @@ when it is present, and against hand-computed values always.
 
 from __future__ import annotations
 
+import csv
+import io
 import math
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -33,9 +39,16 @@ from sklearn.metrics import cohen_kappa_score
 
 from pipeline.core.errors import CoverageError
 
+if TYPE_CHECKING:
+    from pipeline.evaluate.sheet import Code, CodedSheet
+
 CLASSIFIER = "classifier"
+CODER_1, CODER_2 = "coder 1", "coder 2"
+# The pairs a blind sheet is scored on: the coders with each other, then each with the classifier.
+PAIRS = ((CODER_1, CODER_2), (CODER_1, CLASSIFIER), (CODER_2, CLASSIFIER))
 FAMILIES = ("notebook-any", "ml", "stage", "stage | both ml")
 KEY = ["site", "post_id"]
+GOLD_AGREEMENT_FILE = "gold_agreement.csv"
 
 
 def _blank(value: object) -> bool:
@@ -138,13 +151,19 @@ def pair_agreement(a: Sequence[object], b: Sequence[object]) -> dict[str, float]
 
 
 def agreement_table(sheet: pd.DataFrame) -> pd.DataFrame:
-    """One row per (family, pair of raters): the two coders, then each coder against the classifier."""
+    """One row per (family, pair of raters) of a long sheet: the two coders, then each coder against
+    the classifier."""
     coded = raters(sheet)
     coders = [c for c in coded if c != CLASSIFIER]
     if len(coders) != 2:
         raise CoverageError(f"expected two coders, found {coders}")
     pairs = [(coders[0], coders[1]), (coders[0], CLASSIFIER), (coders[1], CLASSIFIER)]
-    units = coded[coders[0]].index.union(coded[coders[1]].index)
+    return family_table(coded, pairs, coded[coders[0]].index.union(coded[coders[1]].index))
+
+
+def family_table(coded: Mapping[str, pd.DataFrame], pairs: Sequence[tuple[str, str]],
+                 units: pd.Index) -> pd.DataFrame:
+    """Agreement of each pair of raters per family over `units` (a rater without a unit: missing)."""
     rows = []
     for family in FAMILIES:
         for left, right in pairs:
@@ -156,4 +175,37 @@ def agreement_table(sheet: pd.DataFrame) -> pd.DataFrame:
                 keep = (a.notna() & b.notna() & (a != "none") & (b != "none")).to_numpy()
                 a, b = a[keep], b[keep]
             rows.append({"family": family, "rater_a": left, "rater_b": right, **pair_agreement(a.tolist(), b.tolist())})
-    return pd.DataFrame.from_records(rows)
+    return pd.DataFrame.from_records(rows, columns=["family", "rater_a", "rater_b", "n", "agreement", "kappa", "alpha"])
+
+
+def code_frame(codes: Mapping[tuple[str, int], Code]) -> pd.DataFrame:
+    """One rater's codes (sheet.Code per (site, post_id)) as the families' columns."""
+    keys = sorted(codes)
+    index = pd.MultiIndex.from_tuples(keys, names=KEY) if keys else pd.MultiIndex.from_tuples([], names=KEY)
+    return pd.DataFrame({
+        "notebook-any": [codes[k].notebook for k in keys],
+        "ml": [codes[k].ml for k in keys],
+        "stage": [codes[k].stage if codes[k].ml else "none" for k in keys],
+    }, index=index, dtype=object)
+
+
+def codes_agreement(coder1: Mapping[tuple[str, int], Code], coder2: Mapping[tuple[str, int], Code],
+                    machine: Mapping[tuple[str, int], Code]) -> pd.DataFrame:
+    """PAIRS × FAMILIES over the questions either coder coded; `machine` holds the classifier's labels
+    (a question it has none for is missing for the classifier)."""
+    coded = {CODER_1: code_frame(coder1), CODER_2: code_frame(coder2), CLASSIFIER: code_frame(machine)}
+    units = coded[CODER_1].index.union(coded[CODER_2].index)
+    return family_table(coded, PAIRS, units)
+
+
+def sheet_agreement(sheet: CodedSheet, machine: Mapping[tuple[str, int], Code]) -> pd.DataFrame:
+    """Agreement of a checked blind sheet's two coders with each other and with `machine`."""
+    by_coder = [{(q.site, q.post_id): q.codes[c] for q in sheet.questions if c in q.codes} for c in (1, 2)]
+    return codes_agreement(by_coder[0], by_coder[1], machine)
+
+
+def gold_agreement() -> list[dict]:
+    """The recorded agreement of the gold labels' second passes (records/gold_agreement.csv): per
+    pass (`gold_set`, which says how it was made) and family, Cohen's kappa and the questions behind it."""
+    text = (resources.files("pipeline.evaluate") / "records" / GOLD_AGREEMENT_FILE).read_text(encoding="utf-8")
+    return [{**r, "kappa": float(r["kappa"]), "n": int(r["n"])} for r in csv.DictReader(io.StringIO(text))]

@@ -10,8 +10,8 @@ so any test module can write:
     from tests.support.rangeserver import RangeServer
     from tests.support.procs import kill_group
 
-Core tests use real files committed in the repository (data/sample, tests/data). Tests marked
-`shared` use the larger real dumps and gold sets in ../shared (STACKMINE_SHARED overrides it),
+Core tests use real files committed in the repository (data/sample, data/gold, tests/data). Tests
+marked `shared` use the larger real dumps in ../shared (STACKMINE_SHARED overrides it),
 which users do not have: tests/conftest.py skips them cleanly when SHARED_DATA is absent.
 Fixtures live in tests/conftest.py (and tests/flows/conftest.py for Prefect), not here.
 """
@@ -26,8 +26,9 @@ SAMPLE = REPO / "data" / "sample"
 TEST_DATA = REPO / "tests" / "data"
 SHARED = Path(os.environ.get("STACKMINE_SHARED", REPO.parent / "shared"))
 SHARED_DATA = SHARED / "data"
-GOLD_DEV = SHARED / "gold" / "dev.csv"
-GOLD_TRAIN = SHARED / "gold" / "train.csv"
+# The gold labels ship in the repository (data/gold, unchanged copies of ../shared/gold's files).
+GOLD_DEV = REPO / "data" / "gold" / "dev.csv"
+GOLD_TRAIN = REPO / "data" / "gold" / "train.csv"
 
 # Libraries that take a second or more to import. Test modules reach them (through pipeline and
 # flows) only inside the tests and fixtures that use them, so collecting the suite stays fast;

@@ -14,3 +14,8 @@ ORDER BY g.site, g.post_id;
 -- Every parsed question of a scratch database holding one source of the gold questions' text
 -- (pipeline/evaluate/corpus.py), in the order Classifier.label_many takes its fields.
 SELECT site, post_id, title, prose, inline_code, code, tags FROM question_text ORDER BY site, post_id;
+
+-- name: fingerprint
+-- What the ledger (pipeline/core/ledger.py) checks of the evaluate step's table for a list of sites:
+-- loading a coded sheet changes it, so the exports that carry human codes are made again.
+SELECT count(*), bit_xor(hash(h)) FROM human_codes AS h WHERE site IN (SELECT unnest(?::VARCHAR[]));
