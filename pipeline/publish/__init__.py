@@ -3,17 +3,18 @@
 from pipeline.core.step import Step
 
 _READS = ("question_labels", "question_text", "posts", "users", "dumps", "topic_models", "topics",
-          "question_topics", "topics_over_time", "topic_stages", "stage_coverage")
+          "question_topics", "topics_over_time", "topic_stages", "stage_coverage", "human_codes")
 
 EXPORT = Step(
     name="export",
-    version="export-1",
+    version="export-2",
     package="pipeline.publish",
-    summary="Parquet + CSV with CC BY-SA attribution, DATASHEET.md, coding sample",
+    summary="Parquet + CSV with CC BY-SA attribution and human codes, DATASHEET.md (a replication package), blind coding sheet",
     reads=_READS,
     writes=("`data/exports/<name>/`",),
-    rules=("rules/licenses.v1.csv", "templates/DATASHEET.md.j2", "templates/export_columns.csv"),
-    command="stackmine export NAME [selection] [--pseudonymise] [--sample N --seed S]",
+    # The codebook is copied into every export: editing it makes the export current no longer.
+    rules=("rules/licenses.v1.csv", "templates/DATASHEET.md.j2", "templates/export_columns.csv", "../../docs/codebook.md"),
+    command="stackmine export NAME [selection] [--pseudonymise] [--sample N --seed S [--sample-with-labels]]",
     entry="pipeline.publish.export:run",
     per="folder",
 )

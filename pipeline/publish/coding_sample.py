@@ -1,27 +1,55 @@
-"""A stratified random sample of exported questions for human (qualitative) coding.
+"""A stratified random sample of exported questions for human coding: a blind sheet by default.
 
 Strata are platform × stage so rare cells (say, Databricks questions about deployment) are not
 drowned by the common ones: each non-empty stratum gets at least one question when the sample is
 large enough, the rest is shared in proportion to stratum size (largest remainder). The draw is
 seeded and runs over rows in (site, post_id) order, so the same seed gives the same sample.
+
+The strata come from the machine's labels, so the blind sheet (`blind`) must not show them: it
+has no label columns, no stratum columns, and its rows are in (site, post_id) order, not grouped
+by stratum. A coder reads what the gold annotators read (the body as plain text cut at
+BODY_CHARS characters, data/gold/README.md) and fills two coders' empty columns; `stackmine
+agreement` reads the sheet back. `labelled` is the old sheet with the machine's labels beside
+empty code columns, for checking the classifier by eye.
 """
 
 from __future__ import annotations
 
+import html
 import math
 import random
+import re
 from collections import defaultdict
+from dataclasses import dataclass
 
 import pyarrow as pa
 
-# Empty columns the coders fill in; names mirror the codebook's label names.
-CODE_COLUMNS = ("code_platforms", "code_ml", "code_stage", "code_stage2", "coder", "memo")
+# What a coder sees of each question: how to find it, what the asker wrote, and the CC BY-SA
+# attribution the body's reuse needs. Nothing the classifier decided.
+BLIND_COLUMNS = ("site", "post_id", "post_url", "title", "body", "body_cut", "tags",
+                 "license", "author_display_name", "author_profile_url")
+BODY_CHARS = 3000
+CODERS = (1, 2)
+CODE_FIELDS = ("platforms", "ml", "stage", "stage2", "note")
+# coder1_platforms, coder1_ml, ..., coder2_note: empty, for the two coders.
+BLIND_CODE_COLUMNS = tuple(f"coder{c}_{f}" for c in CODERS for f in CODE_FIELDS)
 
-# What a coder needs to find and read the post, and what the classifier said (to compare with).
+# The labelled sheet (--sample-with-labels): empty code columns, names mirroring the codebook's labels.
+CODE_COLUMNS = ("code_platforms", "code_ml", "code_stage", "code_stage2", "coder", "memo")
 SAMPLE_COLUMNS = (
     "site", "post_id", "post_url", "title", "platforms", "ml", "stage", "stage2",
     "license", "author_display_name", "author_profile_url",
 )
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+@dataclass(frozen=True)
+class Draw:
+    """The drawn rows of an export table (indices, in (site, post_id) order) and each one's stratum."""
+
+    rows: list[int]
+    strata: list[tuple[str, str]]
 
 
 def stratum_of(platforms: list[str] | None, stage: str) -> tuple[str, str]:
@@ -56,10 +84,11 @@ def allocate(sizes: dict[tuple[str, str], int], total: int) -> dict[tuple[str, s
     return counts
 
 
-def draw(table: pa.Table, total: int, seed: int) -> pa.Table:
-    """Sample `total` rows of an export table stratified by platform × stage, plus code columns.
+def draw(table: pa.Table, total: int, seed: int) -> Draw:
+    """Draw `total` rows of an export table stratified by platform × stage.
 
-    Only the four key columns are read row by row; the chosen rows are taken from the table.
+    Only the four key columns are read row by row. Rows come back in (site, post_id) order,
+    whatever their stratum, so their order says nothing about the labels.
     """
     keys = table.select(["site", "post_id", "platforms", "stage"]).to_pylist()
     order = sorted(range(len(keys)), key=lambda i: (keys[i]["site"], keys[i]["post_id"]))
@@ -68,16 +97,50 @@ def draw(table: pa.Table, total: int, seed: int) -> pa.Table:
         strata[stratum_of(keys[i]["platforms"], keys[i]["stage"])].append(i)
     counts = allocate({k: len(v) for k, v in strata.items()}, total)
     rng = random.Random(seed)
-    picked: list[int] = []
-    labels: list[tuple[str, str]] = []
+    stratum: dict[int, tuple[str, str]] = {}
     for key in sorted(strata):
-        drawn = set(rng.sample(strata[key], counts.get(key, 0)))
-        chosen = [i for i in strata[key] if i in drawn]  # back in (site, post_id) order
-        picked.extend(chosen)
-        labels.extend([key] * len(chosen))
-    sample = table.take(pa.array(picked, pa.int64())).select(list(SAMPLE_COLUMNS))
-    sample = sample.add_column(0, "stratum_stage", pa.array([k[1] for k in labels], pa.string()))
-    sample = sample.add_column(0, "stratum_platform", pa.array([k[0] for k in labels], pa.string()))
+        for i in rng.sample(strata[key], counts.get(key, 0)):
+            stratum[i] = key
+    picked = [i for i in order if i in stratum]
+    return Draw(picked, [stratum[i] for i in picked])
+
+
+def plain_body(body_html: str | None) -> tuple[str, bool]:
+    """The body as the gold annotators read it: tags removed, entities decoded, cut at BODY_CHARS
+    characters; and whether it was cut."""
+    text = html.unescape(_TAG.sub("", body_html or ""))
+    return text[:BODY_CHARS], len(text) > BODY_CHARS
+
+
+def blind(table: pa.Table, picked: Draw, bodies: dict[tuple[str, int], str | None]) -> pa.Table:
+    """The blind coding sheet: BLIND_COLUMNS of the drawn rows, then the coders' empty columns.
+
+    `bodies` maps (site, post_id) to the question's HTML body (posts.body).
+    """
+    rows = table.take(pa.array(picked.rows, pa.int64()))
+    keys = zip(rows.column("site").to_pylist(), rows.column("post_id").to_pylist())
+    texts = [plain_body(bodies.get(key)) for key in keys]
+    out = pa.table({
+        "site": rows.column("site"),
+        "post_id": rows.column("post_id"),
+        "post_url": rows.column("post_url"),
+        "title": rows.column("title"),
+        "body": pa.array([t for t, _ in texts], pa.string()),
+        "body_cut": pa.array(["yes" if cut else "no" for _, cut in texts], pa.string()),
+        "tags": rows.column("tags"),
+        **{name: rows.column(name) for name in BLIND_COLUMNS[7:]},
+    })
+    for name in BLIND_CODE_COLUMNS:
+        out = out.append_column(name, pa.array([""] * out.num_rows, pa.string()))
+    return out
+
+
+def labelled(table: pa.Table, picked: Draw) -> pa.Table:
+    """The labelled sheet: each drawn question's stratum and the classifier's labels beside empty
+    code columns (for checking the classifier; never give it to coders)."""
+    sample = table.take(pa.array(picked.rows, pa.int64())).select(list(SAMPLE_COLUMNS))
+    sample = sample.add_column(0, "stratum_stage", pa.array([k[1] for k in picked.strata], pa.string()))
+    sample = sample.add_column(0, "stratum_platform", pa.array([k[0] for k in picked.strata], pa.string()))
     for name in CODE_COLUMNS:
-        sample = sample.append_column(name, pa.array([""] * len(picked), pa.string()))
+        sample = sample.append_column(name, pa.array([""] * len(picked.rows), pa.string()))
     return sample

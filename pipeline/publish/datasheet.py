@@ -1,14 +1,17 @@
 """DATASHEET.md for an export, after Gebru et al., "Datasheets for Datasets" (CACM 64(12), 2021).
 
-The facts (sources, checksums, counts, classifier quality) are read from the database and the
-export itself at export time, never typed by hand, so the datasheet cannot drift from the data.
-The prose around them lives in `pipeline/publish/templates/DATASHEET.md.j2`. Nothing time-dependent is
-written: the same export of the same database gives the same datasheet.
+The facts (sources, checksums, counts, classifier quality, agreement, stage coverage, software
+versions) are read from the database, the export itself and the installed software at export
+time, never typed by hand, so the datasheet cannot drift from the data; with them an export is a
+replication package (pipeline/publish/replication.py gathers what a replication needs). The prose
+around them lives in `pipeline/publish/templates/DATASHEET.md.j2`. Nothing time-dependent is
+written and no absolute local path: the same export of the same database gives the same datasheet.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -17,8 +20,10 @@ import jinja2
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.publish import attribution
+from pipeline.publish import attribution, replication
 
+from pipeline.coverage.table import selection_id
+from pipeline.coverage.verdicts import rules_text
 from pipeline.evaluate import record as evaluation_record
 from pipeline.core.sql import SqlFile
 
@@ -51,6 +56,21 @@ class Facts:
     sample_seed: int | None
     license_rules: str
     unnamed_authors: int
+    sample_with_labels: bool = False
+    metric_sets: list[str] = field(default_factory=list)
+    metric_rows: list[tuple[str, dict[str, dict]]] = field(default_factory=list)
+    gold_agreement: list[dict] = field(default_factory=list)
+    human: dict | None = None
+    coverage: list[dict] = field(default_factory=list)
+    selection_id: str = ""
+    rules_text: str = ""
+    stackmine: str = ""
+    checkout: dict | None = None
+    software: list[tuple[str, str]] = field(default_factory=list)
+    embedding_folder: str = ""
+    embedding_files: list[tuple[str, str]] = field(default_factory=list)
+    topic_model_facts: list[dict] = field(default_factory=list)
+    selection_args: str = ""
 
 
 def gather(
@@ -68,6 +88,9 @@ def gather(
     if empty:
         platforms["none"] = empty
     licenses = table.group_by(["license", "license_source"]).aggregate([("post_id", "count")])
+    metrics = classifier_metrics(versions)
+    sets, rows = metric_table(metrics)
+    topic_models = sorted(v for v in pc.unique(table["topic_model_id"]).to_pylist() if v)
     return Facts(
         name=options.name,
         variant="pseudonymised" if options.pseudonymise else "attributed",
@@ -80,14 +103,71 @@ def gather(
         licenses=sorted(((r["license"], r["license_source"]), r["post_id_count"]) for r in licenses.to_pylist()),
         dumps=dump_provenance(con, [s for s, _ in sites]),
         classifier_versions=versions,
-        metrics=classifier_metrics(versions),
-        topic_models=sorted(v for v in pc.unique(table["topic_model_id"]).to_pylist() if v),
+        metrics=metrics,
+        topic_models=topic_models,
         files=files,
         sample_rows=sample_rows,
         sample_seed=options.seed if options.sample else None,
-        license_rules=f"pipeline/rules/{attribution.LICENSE_RULES}",
+        license_rules=f"pipeline/publish/rules/{attribution.LICENSE_RULES}",
         unnamed_authors=table.num_rows - (pc.sum(pc.greater(pc.utf8_length(table["author_display_name"]), 0)).as_py() or 0),
+        sample_with_labels=bool(options.sample and options.sample_with_labels),
+        metric_sets=sets,
+        metric_rows=rows,
+        gold_agreement=gold_agreement(),
+        human=human_agreement(table),
+        coverage=replication.coverage_rows(con, options.selection).filter(
+            (pc.field("site") == "*") & (pc.field("scope") == "all")).to_pylist(),
+        selection_id=selection_id(options.selection),
+        rules_text=rules_text(),
+        stackmine=replication.stackmine_version(),
+        checkout=replication.checkout(),
+        software=replication.software(),
+        embedding_folder=replication.embedding_folder(),
+        embedding_files=replication.embedding_files(),
+        topic_model_facts=replication.topic_models(con, topic_models),
+        selection_args=replication.selection_args(options.selection),
     )
+
+
+def metric_table(metrics: list[dict]) -> tuple[list[str], list[tuple[str, dict[str, dict]]]]:
+    """The evaluation sets of the recorded metrics (in recorded order) and, per label, each set's row."""
+    sets = list(dict.fromkeys(m["gold_set"] for m in metrics))
+    rows: dict[str, dict[str, dict]] = {}
+    for m in metrics:
+        rows.setdefault(m["label"], {})[m["gold_set"]] = m
+    return sets, list(rows.items())
+
+
+def gold_agreement() -> list[dict]:
+    """How consistently the gold labels were made: the second passes' kappas, each with its pass."""
+    from pipeline.evaluate.agreement import gold_agreement as recorded
+
+    return recorded()
+
+
+def human_agreement(table: pa.Table) -> dict | None:
+    """The coders' agreement with each other and with the classifier on the exported questions that
+    carry human codes (None when none do): sheets, counts and the agreement rows per family."""
+    coded = table.filter(pc.or_(pc.is_valid(table["coder1_ml"]), pc.is_valid(table["coder2_ml"])))
+    if coded.num_rows == 0:
+        return None
+    from pipeline.evaluate.agreement import codes_agreement  # scikit-learn: only when there are codes
+    from pipeline.evaluate.sheet import Code
+
+    rows = coded.select(["site", "post_id", "platforms", "ml", "stage", "coder1_platforms", "coder1_ml",
+                         "coder1_stage", "coder2_platforms", "coder2_ml", "coder2_stage", "human_sheet"]).to_pylist()
+
+    def codes(prefix: str) -> dict[tuple[str, int], Code]:
+        return {(r["site"], r["post_id"]): Code(tuple(r[f"{prefix}platforms"] or ()), r[f"{prefix}ml"],
+                                                r[f"{prefix}stage"] if r[f"{prefix}ml"] else "none", None, None)
+                for r in rows if r[f"{prefix}ml"] is not None}
+
+    one, two, machine = codes("coder1_"), codes("coder2_"), codes("")
+    frame = codes_agreement(one, two, machine)
+    return {"sheets": sorted({r["human_sheet"] for r in rows}), "questions": len(rows), "coder1": len(one),
+            "coder2": len(two), "both": len(one.keys() & two.keys()),
+            "rows": [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+                     for r in frame.to_dict("records")]}
 
 
 def _counts(values) -> dict[str, int]:
@@ -99,12 +179,14 @@ def _ranked(counts: dict[str, int]) -> list[tuple[str, int]]:
 
 
 def dump_provenance(con: duckdb.DuckDBPyConnection, sites: list[str]) -> list[dict]:
-    """One row per dump file of the given sites: dump id, source, SHA-256, rows, pipeline version."""
+    """One row per dump file of the given sites: dump id, source (relative to the folder ingested,
+    never an absolute local path), SHA-256 of its bytes and of the file on disk, rows, pipeline version."""
     if not sites:
         return []
     cursor = con.execute(SQL("dumps"), [sites])
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+    return [{**r, "source": replication.shown_source(r["site"], r["source"])} for r in rows]
 
 
 def classifier_metrics(versions: list[str]) -> list[dict]:

@@ -2,10 +2,17 @@
 
 `export()` writes `data/exports/<name>/`:
 
-    questions.parquet, questions.csv   one row per selected question (same rows, same order)
-    coding_sample.csv                  stratified sample for human coding (with --sample)
-    DATASHEET.md                       "Datasheets for Datasets" (Gebru et al.) for this export
-    SHA256SUMS                         checksums of the data files above
+    questions.parquet, questions.csv   one row per selected question (same rows, same order), with
+                                       human codes beside the machine's labels where a coded sheet
+                                       was loaded (`stackmine agreement FILE --load`)
+    coding_sample.csv                  blind sheet for two human coders (with --sample): no labels
+    coding_sample_with_labels.csv      the same questions with the machine's labels and strata
+                                       (with --sample-with-labels; never give it to coders)
+    stage_coverage.csv                 the selection's rows of stage_coverage (`stackmine stages`)
+    codebook.md                        the codebook the labels follow (a copy of docs/codebook.md)
+    DATASHEET.md                       "Datasheets for Datasets" (Gebru et al.) for this export,
+                                       with what a replication needs (versions, parameters, checksums)
+    SHA256SUMS                         checksums of every file above
 
 Everything is derived from the database and the arguments only (no clock, no random salt unless
 pseudonymising without one), and rows are ordered by (site, post_id), so exporting the same
@@ -24,9 +31,11 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipeline.publish import attribution, coding_sample, columns, datasheet
+from pipeline.publish import attribution, coding_sample, columns, datasheet, replication
 
 from pipeline.core import tabular
+from pipeline.evaluate import human_codes
+from pipeline.evaluate.sheet import CodedSheet
 from pipeline.core.db import registered
 from pipeline.core.sql import SqlFile
 from pipeline.core.paths import DEFAULT_EXPORTS
@@ -40,6 +49,11 @@ DEFAULT_ROOT = DEFAULT_EXPORTS
 QUESTIONS = "questions"
 SQL = SqlFile("pipeline.publish", "publish.sql")
 SAMPLE_FILE = "coding_sample.csv"
+LABELLED_SAMPLE_FILE = "coding_sample_with_labels.csv"
+COVERAGE_FILE = "stage_coverage.csv"
+# Stands in for human_codes in a database made before that table existed, opened read-only.
+EMPTY_SHEET = CodedSheet("", "", [])
+CODEBOOK_FILE = "codebook.md"
 
 
 class ExportError(StackmineError):
@@ -57,6 +71,7 @@ class ExportOptions:
     sample: int | None = None
     seed: int = 0
     topic_model: str | None = None
+    sample_with_labels: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,13 +106,18 @@ def export(con: duckdb.DuckDBPyConnection, options: ExportOptions, root: Path = 
     }
     sample_rows = 0
     if options.sample:
-        sample = coding_sample.draw(table, options.sample, options.seed)
-        sample_rows = sample.num_rows
-        files[SAMPLE_FILE] = tabular.csv_bytes(sample)
+        picked = coding_sample.draw(table, options.sample, options.seed)
+        sample_rows = len(picked.rows)
+        files[SAMPLE_FILE] = tabular.csv_bytes(coding_sample.blind(table, picked, sample_bodies(con, table, picked)))
+        if options.sample_with_labels:
+            files[LABELLED_SAMPLE_FILE] = tabular.csv_bytes(coding_sample.labelled(table, picked))
+    files[COVERAGE_FILE] = tabular.csv_bytes(replication.coverage_rows(con, options.selection))
+    files[CODEBOOK_FILE] = replication.codebook_bytes()
     sums = {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}
     facts = datasheet.gather(con, table, options, sums, sample_rows)
     files["DATASHEET.md"] = datasheet.render(facts).encode("utf-8")
-    files["SHA256SUMS"] = "".join(f"{digest}  {name}\n" for name, digest in sums.items()).encode()
+    every = {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}
+    files["SHA256SUMS"] = "".join(f"{digest}  {name}\n" for name, digest in every.items()).encode()
     directory = _write_all(Path(root), options.name, files)
     log.info("exported %d questions to %s", table.num_rows, directory)
     return ExportResult(directory, table.num_rows, sample_rows, sums)
@@ -120,8 +140,17 @@ def resolve_topic_model(con: duckdb.DuckDBPyConnection, selection: Selection, na
 def select_rows(con: duckdb.DuckDBPyConnection, selection: Selection, topic_model: str | None = None) -> pa.Table:
     """The export rows for `selection`, ordered by (site, post_id), with topics of `topic_model`."""
     selected = selection_rows(con, selection, arrow=True)
-    with registered(con, export_selected=selected, license_rules=attribution.license_rules()):
+    extra = {} if human_codes.table_exists(con) else {"human_codes": human_codes.rows(EMPTY_SHEET)}
+    with registered(con, export_selected=selected, license_rules=attribution.license_rules(), **extra):
         return con.sql(SQL("questions"), params=[topic_model]).to_arrow_table()
+
+
+def sample_bodies(con: duckdb.DuckDBPyConnection, table: pa.Table,
+                  picked: coding_sample.Draw) -> dict[tuple[str, int], str | None]:
+    """(site, post_id) → HTML body of each drawn question, for the blind sheet."""
+    keys = table.take(pa.array(picked.rows, pa.int64())).select(["site", "post_id"])
+    with registered(con, sample_keys=keys):
+        return {(site, post_id): body for site, post_id, body in con.execute(SQL("bodies")).fetchall()}
 
 
 def _check_name(name: str) -> None:

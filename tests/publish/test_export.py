@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import io
+import re
 from pathlib import Path
 
 import duckdb
@@ -17,7 +19,7 @@ from click.testing import CliRunner
 
 from pipeline.evaluate import record as evaluation_record
 from flows.cli import _register, cli
-from pipeline.publish.coding_sample import CODE_COLUMNS, allocate, stratum_of
+from pipeline.publish.coding_sample import BLIND_CODE_COLUMNS, BLIND_COLUMNS, CODE_COLUMNS, allocate, stratum_of
 from pipeline.steps import connect
 from pipeline.publish.export import ExportError, ExportOptions, export
 from pipeline.core.selection import Selection
@@ -50,14 +52,15 @@ def _csv_rows(path: Path) -> list[dict]:
 
 @pytest.fixture(scope="session")
 def study_export(study_db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default study export (notebook ML questions) with a 20-question coding sample."""
+    """The default study export (notebook ML questions) with a 20-question coding sample, blind and labelled."""
     root = tmp_path_factory.mktemp("exports")
-    return _export(study_db_path, root, ExportOptions("study", sample=20, seed=7)).directory
+    return _export(study_db_path, root, ExportOptions("study", sample=20, seed=7, sample_with_labels=True)).directory
 
 
 def test_export_writes_the_documented_files(study_export: Path, study_db_path: Path) -> None:
     assert sorted(p.name for p in study_export.iterdir()) == [
-        "DATASHEET.md", "SHA256SUMS", "coding_sample.csv", "questions.csv", "questions.parquet"
+        "DATASHEET.md", "SHA256SUMS", "codebook.md", "coding_sample.csv", "coding_sample_with_labels.csv",
+        "questions.csv", "questions.parquet", "stage_coverage.csv",
     ]
     con = duckdb.connect(str(study_db_path), read_only=True)
     expected = con.execute(
@@ -77,7 +80,7 @@ def test_export_writes_the_documented_files(study_export: Path, study_db_path: P
     assert table.column_names == list(rows[0])
     sums = (study_export / "SHA256SUMS").read_text().splitlines()
     hashes = _hashes(study_export)
-    assert sums == [f"{hashes[name]}  {name}" for name in ("coding_sample.csv", "questions.csv", "questions.parquet")]
+    assert sums == [f"{hashes[name]}  {name}" for name in sorted(hashes) if name != "SHA256SUMS"]  # the datasheet too
 
 
 def test_rerunning_an_export_gives_byte_identical_files(study_db_path: Path, tmp_path: Path) -> None:
@@ -87,7 +90,7 @@ def test_rerunning_an_export_gives_byte_identical_files(study_db_path: Path, tmp
         second = _hashes(_export(study_db_path, tmp_path / "b", options).directory)
         third = _hashes(_export(study_db_path, tmp_path / "a", options).directory)  # replaces in place
         assert first == second == third
-        assert len(first) == 5
+        assert len(first) == 7
 
 
 def test_attribution_of_known_posts_is_exact(study_db_path: Path, tmp_path: Path) -> None:
@@ -132,10 +135,13 @@ def test_pseudonymised_export_keeps_no_user_id_name_or_profile_in_any_file(study
     # a name that also occurs in a title, tag, evidence or the datasheet's prose (a user called
     # "anonymous") would be found there, not as an author
     template = (REPO / "pipeline" / "publish" / "templates" / "DATASHEET.md.j2").read_text(encoding="utf-8")
-    other_text = template + " ".join(f"{r['title']} {' '.join(r['tags'])} {r['evidence']}" for r in original)
+    bodies = " ".join(r["body"] for r in _csv_rows(plain / "coding_sample.csv"))  # what askers wrote, names too
+    other_text = template + (REPO / "docs" / "codebook.md").read_text(encoding="utf-8") + bodies + " ".join(
+        f"{r['title']} {' '.join(r['tags'])} {r['evidence']}" for r in original)
     author_only = {n for n in names if len(n) >= 4 and n not in other_text}
     texts = {p.name: p.read_text(encoding="utf-8") for p in pseudo.iterdir() if p.suffix != ".parquet"}
-    assert sorted(texts) == ["DATASHEET.md", "SHA256SUMS", "coding_sample.csv", "questions.csv"]
+    assert sorted(texts) == ["DATASHEET.md", "SHA256SUMS", "codebook.md", "coding_sample.csv", "questions.csv",
+                             "stage_coverage.csv"]
     for name, text in texts.items():
         assert "/users/" not in text, name
         assert salt not in text, name
@@ -160,18 +166,18 @@ def test_pseudonymised_export_keeps_no_user_id_name_or_profile_in_any_file(study
 def test_parquet_describes_every_column_and_the_datasheet_says_how_csv_joins_lists(study_export: Path) -> None:
     schema = pq.read_schema(study_export / "questions.parquet")
     described = {f.name: (f.metadata or {}).get(b"description", b"").decode() for f in schema}
-    assert all(described.values()) and len(described) == 29
+    assert all(described.values()) and len(described) == 43
     assert described["platforms"].startswith("Notebook platforms the classifier found")
     assert described["author_user_id"].endswith("empty for deleted users")
     sheet = (study_export / "DATASHEET.md").read_text(encoding="utf-8")
-    assert "list columns (`platforms`, `tags`)\n  are joined with `;` (`colab;jupyter`" in sheet
+    assert "In the CSV files, list columns (`platforms`, `tags`)\n  are joined with `;` (`colab;jupyter`" in sheet
     csv_platforms = {r["platforms"] for r in _csv_rows(study_export / "questions.csv")}
     assert "colab;jupyter" in csv_platforms or any(";" in p for p in csv_platforms)
 
 
 def test_coding_sample_is_stratified_by_platform_and_stage(study_export: Path) -> None:
     questions = pq.read_table(study_export / "questions.parquet").to_pylist()
-    sample = _csv_rows(study_export / "coding_sample.csv")
+    sample = _csv_rows(study_export / "coding_sample_with_labels.csv")
     sizes: dict[tuple[str, str], int] = {}
     for q in questions:
         key = stratum_of(q["platforms"], q["stage"])
@@ -187,6 +193,23 @@ def test_coding_sample_is_stratified_by_platform_and_stage(study_export: Path) -
     expected = {k: n for k, n in allocate(sizes, 20).items() if n}
     assert drawn == expected and sum(drawn.values()) == 20
     assert len({(r["site"], r["post_id"]) for r in sample}) == 20
+
+
+def test_the_coding_sheet_is_blind(study_export: Path, study_db_path: Path) -> None:
+    """Same questions as the labelled sheet, in (site, post_id) order, with nothing the classifier said."""
+    blind = _csv_rows(study_export / "coding_sample.csv")
+    labelled = _csv_rows(study_export / "coding_sample_with_labels.csv")
+    assert list(blind[0]) == list(BLIND_COLUMNS + BLIND_CODE_COLUMNS)
+    keys = [(r["site"], int(r["post_id"])) for r in blind]
+    assert keys == sorted(keys) == sorted((r["site"], int(r["post_id"])) for r in labelled)
+    assert all(r[c] == "" for r in blind for c in BLIND_CODE_COLUMNS)
+    con = duckdb.connect(str(study_db_path), read_only=True)
+    raw = dict(((s, i), b) for s, i, b in con.execute("SELECT site, id, body FROM posts").fetchall())
+    con.close()
+    for row in blind:  # the body as the gold annotators read it: tags out, entities decoded, 3,000 characters
+        text = html.unescape(re.sub(r"<[^>]+>", "", raw[(row["site"], int(row["post_id"]))]))
+        assert row["body"] == text[:3000] and row["body_cut"] == ("yes" if len(text) > 3000 else "no")
+    assert {r["body_cut"] for r in blind} == {"yes", "no"}
 
 
 def test_coding_sample_depends_on_the_seed_only(study_db_path: Path, tmp_path: Path) -> None:
@@ -214,13 +237,16 @@ def test_datasheet_has_gebru_headings_and_provenance(study_export: Path, study_d
     con.close()
     assert f"`{version}`" in text
     recorded = evaluation_record.committed([version])
-    if recorded:  # the measured quality of this very classifier version, as recorded
+    if recorded:  # the measured quality of this very classifier version, as recorded, each set named
+        sets = list(dict.fromkeys(m["gold_set"] for m in recorded))
+        for number, gold_set in enumerate(sets, 1):
+            assert f"  - **set {number}**: {gold_set}\n" in text
         for m in recorded[:3]:
-            assert f"| {version} | {m['gold_set']} | {m['label']} | {m['precision']:.3f} | " in text
+            assert f"\n| {m['label']} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |" in text
     else:
         assert "No evaluation of these classifier versions is recorded" in text
     assert "coding_sample.csv`: 20 questions drawn at random (seed\n  7)" in text
-    assert "pipeline/rules/licenses.v1.csv" in text
+    assert "`pipeline/publish/rules/licenses.v1.csv`" in text
 
 
 def test_empty_selection_is_a_named_error_and_writes_nothing(study_db_path: Path, tmp_path: Path) -> None:
