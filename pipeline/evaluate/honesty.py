@@ -79,7 +79,7 @@ def out_of_fold_labels(corpus: list, scanner: Scanner, model: LayerModel) -> dic
     """Out-of-fold predictions of every training question of `model` (seed 0, the folds the
     training script chose the threshold and temperature on), at the shipped threshold, calibration
     and temperature. `corpus`: the gold questions with their text (pipeline/evaluate/corpus.py)."""
-    from pipeline.classify.fit import calibrated_p_ml, out_of_fold
+    from pipeline.classify.fit import out_of_fold
     from pipeline.evaluate.split import training_examples
 
     examples = training_examples(corpus, scanner)

@@ -10,6 +10,7 @@ import pytest
 from pipeline.core.codebook import STAGES
 from pipeline.core.paths import GOLD
 from pipeline.evaluate.scoring import binary_scores, prf, stage_scores
+from tests.support import subset
 
 # pipeline.evaluate.gold and .baselines load spaCy: imported in the tests that use them.
 
@@ -84,11 +85,6 @@ def test_stage2_accuracy_per_stage_scores_and_calibration_by_hand() -> None:
     assert [(lo, n) for lo, n, _, _ in edge.bins] == [(0.0, 1), (0.1, 1), (0.9, 2)]
 
 
-def _rows(gold: list, guesses: list, keep) -> tuple[list, list]:
-    chosen = [i for i, g in enumerate(gold) if keep((g.site, g.post_id))]
-    return [gold[i] for i in chosen], [guesses[i] for i in chosen]
-
-
 @pytest.mark.slow
 def test_out_of_fold_floors(bundled_labels: tuple) -> None:
     """The classifier's out-of-fold figures on the training questions of the bundled gold files (5
@@ -98,7 +94,7 @@ def test_out_of_fold_floors(bundled_labels: tuple) -> None:
     from pipeline.evaluate.scoring import stage_or_second
 
     gold, guesses, rules, held = bundled_labels
-    train, train_guesses = _rows(gold, guesses, lambda key: key not in held)
+    train, train_guesses = subset(gold, guesses, lambda key: key not in held)
     assert len(train) == 1687
     shipped = binary_scores(train, train_guesses)
     accuracy, macro_f1, n = stage_scores(train, train_guesses)
@@ -107,12 +103,12 @@ def test_out_of_fold_floors(bundled_labels: tuple) -> None:
     assert n == 837 and accuracy >= 0.51 and stage_or_second(train, train_guesses) >= 0.61 and macro_f1 >= 0.31
     # dev.csv's training questions keep the floors they had when dev.csv was all there was
     dev_keys = {(g.site, g.post_id) for g in read_gold(GOLD / "dev.csv")}
-    dev, dev_guesses = _rows(train, train_guesses, lambda key: key in dev_keys)
+    dev, dev_guesses = subset(train, train_guesses, lambda key: key in dev_keys)
     assert len(dev) == 241
     on_dev = binary_scores(dev, dev_guesses)
     assert on_dev["notebook-any"].f1 >= 0.9 and on_dev["ml"].f1 >= 0.9 and stage_scores(dev, dev_guesses)[0] >= 0.55
     # the layer beats the rules alone out-of-fold on ml and stage, and the tags-only view on ml
-    train_rules = _rows(gold, rules, lambda key: key not in held)[1]
+    train_rules = subset(gold, rules, lambda key: key not in held)[1]
     assert shipped["ml"].f1 > binary_scores(train, train_rules)["ml"].f1
     assert accuracy > stage_scores(train, train_rules)[0]
 

@@ -7,10 +7,7 @@ import io
 
 import pytest
 
-
-def _rows(gold: list, guesses: list, keep) -> tuple[list, list]:
-    chosen = [i for i, g in enumerate(gold) if keep((g.site, g.post_id))]
-    return [gold[i] for i in chosen], [guesses[i] for i in chosen]
+from tests.support import subset
 
 
 @pytest.mark.slow
@@ -22,7 +19,7 @@ def test_committed_metrics_are_reproduced(bundled_labels: tuple) -> None:
     gold, guesses, _rules, held = bundled_labels
     measured = []
     for name, keep in ((record.OUT_OF_FOLD, lambda key: key not in held), (record.HELD_OUT, lambda key: key in held)):
-        measured += record.set_rows(CLASSIFIER_VERSION, name, *_rows(gold, guesses, keep))
+        measured += record.set_rows(CLASSIFIER_VERSION, name, *subset(gold, guesses, keep))
     recorded = record.committed([CLASSIFIER_VERSION])
     assert recorded, f"no metrics recorded for {CLASSIFIER_VERSION}: run scripts/record_evaluation.py"
     as_text = lambda rows: list(csv.DictReader(io.StringIO(record.to_csv(rows))))  # noqa: E731

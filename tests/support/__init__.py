@@ -34,3 +34,9 @@ GOLD_TRAIN = REPO / "data" / "gold" / "train.csv"
 # flows) only inside the tests and fixtures that use them, so collecting the suite stays fast;
 # tests/test_collection.py checks that collecting imported none of them.
 SLOW_IMPORTS = ("spacy", "sklearn", "bertopic", "umap", "hdbscan", "prefect", "dask", "matplotlib")
+
+
+def subset(gold: list, guesses: list, keep) -> tuple[list, list]:
+    """The gold rows whose (site, post_id) `keep` accepts, and the guesses beside them."""
+    chosen = [i for i, g in enumerate(gold) if keep((g.site, g.post_id))]
+    return [gold[i] for i in chosen], [guesses[i] for i in chosen]
