@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from pipeline.core.db import registered, transaction
 from pipeline.core.files import sha256_file
+from pipeline.core.paths import dump_source
 from pipeline.core.gcpause import cyclic_gc_paused
 from pipeline.ingest import STEP
 from pipeline.ingest.columns import FILE_TABLES, TableSpec, table_spec
@@ -279,7 +280,7 @@ def _dumps_rows(site: str, snapshot: str, results: list[FileResult],
                 source_hashes: dict[Path, str]) -> pa.Table:
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     rows = [{
-        "site": site, "dump_id": snapshot, "file": r.dump_file.file, "source": str(r.dump_file.source),
+        "site": site, "dump_id": snapshot, "file": r.dump_file.file, "source": dump_source(site, r.dump_file.source),
         "member": r.dump_file.member, "size_bytes": r.size_bytes, "sha256": r.sha256,
         "source_sha256": source_hashes[r.dump_file.source], "rows": r.rows, "newest_date": r.newest,
         "parse_seconds": r.parse_seconds, "pipeline_version": STEP.version, "ingested_at": now,

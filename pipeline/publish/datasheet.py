@@ -26,6 +26,7 @@ from pipeline.coverage.table import selection_id
 from pipeline.coverage.verdicts import rules_text
 from pipeline.evaluate import record as evaluation_record
 from pipeline.core.sql import SqlFile
+from pipeline.core.paths import dump_source
 
 if TYPE_CHECKING:
     from pipeline.publish.export import ExportOptions
@@ -186,7 +187,7 @@ def dump_provenance(con: duckdb.DuckDBPyConnection, sites: list[str]) -> list[di
     cursor = con.execute(SQL("dumps"), [sites])
     names = [d[0] for d in cursor.description]
     rows = [dict(zip(names, row)) for row in cursor.fetchall()]
-    return [{**r, "source": replication.shown_source(r["site"], r["source"])} for r in rows]
+    return [{**r, "source": dump_source(r["site"], r["source"])} for r in rows]
 
 
 def classifier_metrics(versions: list[str]) -> list[dict]:

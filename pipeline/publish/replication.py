@@ -15,7 +15,7 @@ import platform
 import shlex
 import subprocess
 from importlib import metadata
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -114,20 +114,6 @@ def coverage_rows(con: duckdb.DuckDBPyConnection, selection: Selection) -> pa.Ta
     """Every stored stage_coverage row of `selection` (all sites, scopes and groups), in codebook
     stage order: stage_coverage.csv of the export (no rows when `stackmine stages` never ran for it)."""
     return con.sql(SQL("stage_coverage"), params=[selection_id(selection), list(STAGES)]).to_arrow_table()
-
-
-def shown_source(site: str, source: str) -> str:
-    """A dump file's path relative to the folder that was ingested, never an absolute local path.
-
-    `dumps.source` keeps the path as it was given (absolute under `stackmine run`). What a reader
-    can find again is the file within the dump: from the site's own folder down
-    (`stackoverflow.com/data-science-questions-2022.csv`, `ai.stackexchange.com/Posts.xml`), or the
-    archive's name (`ai.stackexchange.com.7z`).
-    """
-    pure = PureWindowsPath(source) if "\\" in source and "/" not in source else PurePosixPath(source)
-    parts = pure.parts
-    folders = [i for i, part in enumerate(parts[:-1]) if part == site]
-    return "/".join(parts[folders[-1]:]) if folders else parts[-1] if parts else source
 
 
 def selection_args(selection: Selection) -> str:

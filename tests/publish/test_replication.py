@@ -1,8 +1,8 @@
 """Every export is a replication package: real exports of the sample's study database, checked file by file.
 
 The study database is built from data/sample by the real pipeline, with the sample ingested by its
-absolute path (as `stackmine run` does), so `dumps.source` holds absolute local paths that must not
-reach any file of an export.
+absolute path (as `stackmine run` does); no local path may reach any file of an export, nor
+`dumps.source` (ingest keeps the path from the site's folder down).
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipeline.core.paths import dump_source
 from pipeline.core.selection import Selection
 from pipeline.coverage.table import selection_id
 from pipeline.coverage.verdicts import rules_text
 from pipeline.publish.export import ExportOptions, export
-from pipeline.publish.replication import shown_source
 from pipeline.steps import connect
 from tests.support import REPO, SAMPLE
 from tests.support.coded_sheet import SHEET, WHERE, coded_copy
@@ -65,8 +65,8 @@ def test_no_file_holds_a_local_path(package: Path, study_db_path: Path, tmp_path
     con = duckdb.connect(str(study_db_path), read_only=True)
     sources = [s for (s,) in con.execute("SELECT DISTINCT source FROM dumps ORDER BY source").fetchall()]
     con.close()
-    assert sources == [str(SAMPLE / "ai.stackexchange.com.7z"),
-                       str(SAMPLE / "stackoverflow.com" / "data-science-questions-2022.csv")]  # absolute, as given
+    # ingested by their absolute paths; kept from the site's folder down (the archive: its name)
+    assert sources == ["ai.stackexchange.com.7z", "stackoverflow.com/data-science-questions-2022.csv"]
     local = [str(REPO), str(SAMPLE), str(study_db_path.parent), str(package), str(tmp_path_factory.getbasetemp())]
     for path in package.iterdir():
         data = path.read_bytes()
@@ -84,7 +84,7 @@ def test_no_file_holds_a_local_path(package: Path, study_db_path: Path, tmp_path
     ("ai.stackexchange.com", "C:\\Users\\me\\ai.stackexchange.com\\Posts.xml", "ai.stackexchange.com/Posts.xml"),
 ])
 def test_sources_are_shown_relative_to_the_folder_ingested(site: str, source: str, shown: str) -> None:
-    assert shown_source(site, source) == shown
+    assert dump_source(site, source) == shown == dump_source(site, shown)
 
 
 def test_datasheet_states_the_software_and_the_embedding_model(package: Path) -> None:

@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS dumps (  -- one row per dump file ingested per site: 
     dump_id          VARCHAR NOT NULL,   -- the snapshot: site@YYYY-MM-DD-xxxxxxxx (newest date in its
                                          -- files, 8 hex of their SHA-256)
     file             VARCHAR NOT NULL,   -- Posts, Users, ... (the dump file's stem)
-    source           VARCHAR NOT NULL,   -- path of the archive/XML file/CSV as given
+    source           VARCHAR NOT NULL,   -- the archive/XML file/CSV from its site folder down, or the archive name; never a local path
     member           VARCHAR,            -- member name inside a .7z archive
     size_bytes       BIGINT NOT NULL,    -- uncompressed bytes parsed
     sha256           VARCHAR NOT NULL,   -- SHA-256 of the raw bytes (the archive member, or the file)
