@@ -137,14 +137,20 @@ def test_a_topic_whose_members_gold_labels_disagree_is_flagged(staged_db: Path, 
                 cells[header.index("gold_stage")], cells[header.index("gold_stage2")] = "deployment", ""
             edited.append(",".join(cells))
         gold.write_text("\n".join(edited) + "\n", encoding="utf-8")
+        shipped = {r.topic_id: r.evidence["gold_check"] for r in run_stages(con, Selection()).flagged}
         run = run_stages(con, Selection(), gold=gold)
     finally:
         con.close()
-    assert main != "deployment" and [r.topic_id for r in run.flagged] == [1]
-    check = run.flagged[0].evidence["gold_check"]
+    # On the sample, the shipped labels already flag topics 0 and 5 (their members' gold stages
+    # mostly differ from the mapped one); the edit flags topic 1 beside them and changes nothing else.
+    assert sorted(shipped) == [0, 5] and all(c["needs_review"] for c in shipped.values())
+    assert main != "deployment" and [r.topic_id for r in run.flagged] == [0, 1, 5]
+    assert {r.topic_id: r.evidence["gold_check"] for r in run.flagged if r.topic_id != 1} == shipped
+    topic1 = [r for r in run.flagged if r.topic_id == 1]
+    check = topic1[0].evidence["gold_check"]
     assert check["gold_agreement"] == 0.0 and check["gold_questions"] >= 3 and check["needs_review"]
     review = tmp_path / "review.csv"
-    assert write_review(review, run.flagged, model) == 1
+    assert write_review(review, topic1, model) == 1
     lines = review.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "topic_model_id,topic_id,stage,stage2,reviewer,note"
     assert lines[1].startswith(f'{model},1,deployment,,,"flagged: mapped to {main}, but 0% of its')

@@ -74,6 +74,10 @@ def test_topics_then_stages_offline(real_db: Path) -> None:
         baseline = con.execute("SELECT count(*) FROM question_labels WHERE NOT notebook AND ml").fetchall()[0][0]
         n_docs, n_topics = con.execute("SELECT n_docs, n_topics FROM topic_models").fetchall()[0]
         dumps = con.execute("SELECT DISTINCT dump_id FROM question_topics").fetchall()
+        verdicts = dict(con.execute(
+            "SELECT stage, verdict FROM stage_coverage WHERE site = '*' AND scope = 'all'").fetchall())
+        unsupported = {stage for (stage,) in con.execute(
+            "SELECT stage FROM stage_coverage WHERE site = '*' AND scope = 'all' AND gold_support < 20").fetchall()}
     finally:
         con.close()
     assert n_docs == notebook_ml > 0
@@ -84,7 +88,11 @@ def test_topics_then_stages_offline(real_db: Path) -> None:
     assert stages == list(STAGES)  # all 15, including stages no question is about
     n_notebook = sum(int(line.split()[1]) for line in table.stdout.splitlines()[1:])
     assert n_notebook == notebook_ml and baseline > 0
-    assert {line.split()[8] for line in table.stdout.splitlines()[1:]} >= {"skipped", "discussed"}
+    # every stage gets one of the rules' verdicts; none is "skipped" on a zero count, and a stage with
+    # fewer than 20 gold questions (fairness-bias has none) cannot be judged
+    assert sorted(verdicts) == sorted(STAGES)
+    assert set(verdicts.values()) <= {"more discussed", "less discussed", "rare", "on par", "undetermined"}
+    assert "fairness-bias" in unsupported and all(verdicts[s] == "undetermined" for s in unsupported)
 
 
 @pytest.mark.slow
