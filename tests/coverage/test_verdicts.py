@@ -10,6 +10,7 @@ import pytest
 
 from pipeline.core.errors import CoverageError
 from pipeline.coverage.verdicts import adjust, check_rules, decide, rules_json, rules_text, shipped_rules
+from tests.support import REPO
 
 P = [0.01, 0.04, 0.03, 0.005]
 
@@ -74,3 +75,8 @@ def test_the_shipped_rules_are_the_reviewed_file() -> None:
     rules = shipped_rules()
     assert (rules["version"], rules["min_group"], rules["min_gold_support"], rules["min_recall"], rules["rare_threshold"],
             rules["multiplicity"], rules["alpha"]) == ("coverage-verdicts-v1", 50, 20, 0.2, 0.01, "holm", 0.05)
+
+
+def test_the_readme_states_the_shipped_rules_verbatim() -> None:
+    """README's "Stage coverage" prints rules_text() of the shipped rules, as every datasheet does."""
+    assert rules_text() in (REPO / "README.md").read_text(encoding="utf-8")
