@@ -31,6 +31,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from pipeline.core.codebook import NO_STAGE, STAGES
 from pipeline.core.db import registered, transaction
@@ -215,7 +216,11 @@ def run_stages(con: duckdb.DuckDBPyConnection, selection: Selection, topic_model
 
     frame = question_counts(con, selection)
     versions = sorted(frame["classifier_version"].unique())
-    table = with_raw_intervals(coverage_table(error_model(versions, gold), comparisons(frame), PRED_CLASSES))
+    # One BLAS thread: a multi-threaded matrix product sums in an order that depends on the
+    # threads, which changed the last digits of stored shares from run to run (and so the bytes
+    # of an export's stage_coverage.csv). The matrices are 16 x 16; threads buy nothing here.
+    with threadpool_limits(limits=1):
+        table = with_raw_intervals(coverage_table(error_model(versions, gold), comparisons(frame), PRED_CLASSES))
     topic_model_id = topic_model_id or latest_model(con, selection)
     rows: list[TopicStage] = []
     if topic_model_id:
