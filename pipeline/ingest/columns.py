@@ -57,6 +57,7 @@ class Column:
     name: str
     attribute: str
     sql_type: str
+    required: bool = False  # NOT NULL in the DDL: a row without the attribute is refused while parsing
 
 
 @dataclass(frozen=True)
@@ -79,16 +80,28 @@ class BadValue(ValueError):
         self.index = index
 
 
+class MissingValue(BadValue):
+    """A row without an attribute its table requires (NOT NULL in the DDL: Id, PostTypeId, ...).
+
+    Checked while parsing, so the user gets the file and line, not DuckDB's constraint error at load.
+    """
+
+    def __init__(self, index: int, attribute: str, file: str) -> None:
+        ValueError.__init__(self, f"row has no {attribute} attribute (every {file} row needs one)")
+        self.index = index
+
+
 def camel(name: str) -> str:
     """`post_type_id` -> `PostTypeId`, the dumps' attribute spelling."""
     return ATTRIBUTE_NAMES.get(name) or "".join(part.capitalize() for part in name.split("_"))
 
 
-def table_spec(table: str, described: Sequence[tuple[str, str]]) -> TableSpec:
-    """Build the spec of `table` from its (column, type) pairs as DuckDB describes them."""
+def table_spec(table: str, described: Sequence[tuple]) -> TableSpec:
+    """Build the spec of `table` from its (column, type[, null]) rows as DuckDB describes them
+    (`null` is DESCRIBE's "YES"/"NO": "NO" makes the attribute required)."""
     columns = tuple(
-        Column(name, camel(name), sql_type)
-        for name, sql_type in described
+        Column(name, camel(name), sql_type, len(rest) > 0 and rest[0] == "NO")
+        for name, sql_type, *rest in described
         if name not in NOT_FROM_ROWS
     )
     unknown = [c.sql_type for c in columns if c.sql_type not in ARROW_TYPES]
@@ -130,6 +143,22 @@ def _cast(raw: pa.Array, col: Column, target: pa.DataType) -> pa.Array:
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 raise BadValue(index, col.attribute, value, col.sql_type) from None
         raise
+
+
+def check_required(spec: TableSpec, table: pa.Table) -> None:
+    """Raise MissingValue for the first row of `table` (from `to_table`) lacking a required
+    attribute: a row without Id, PostTypeId, CreationDate, ... (an empty `<row />`) would
+    otherwise reach the database and fail there as a constraint error, with no file or line."""
+    first: tuple[int, str] | None = None
+    for col in spec.columns:
+        values = table.column(col.name)
+        if col.required and values.null_count:
+            index = pc.index(pc.is_null(values), True).as_py()
+            if first is None or index < first[0]:
+                first = (index, col.attribute)
+    if first is not None:
+        file = next((f for f, t in FILE_TABLES.items() if t == spec.table), spec.table)
+        raise MissingValue(first[0], first[1], file)
 
 
 def _fill_omitted_zeros(table: str, arrays: dict[str, pa.Array]) -> None:

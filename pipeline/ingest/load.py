@@ -150,7 +150,7 @@ def table_specs(con: duckdb.DuckDBPyConnection) -> dict[str, TableSpec]:
     specs = {}
     for file, table in FILE_TABLES.items():
         described = con.execute(SQL("describe", table=table)).fetchall()
-        specs[file] = table_spec(table, [(row[0], row[1]) for row in described])
+        specs[file] = table_spec(table, [(row[0], row[1], row[2]) for row in described])
     return specs
 
 

@@ -10,6 +10,7 @@ at a time.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import time
 from collections import deque
@@ -20,17 +21,25 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.ipc as ipc
 
-from pipeline.ingest.columns import BadValue, TableSpec, newest_date, to_table
+from pipeline.ingest.columns import BadValue, MissingValue, TableSpec, check_required, newest_date, to_table
 from pipeline.ingest.dumpfiles import DumpFile
 from pipeline.core.errors import DumpError
-from pipeline.ingest.xmlrows import Chunk, RowsError, chunk_table, chunks
+from pipeline.ingest.unique import SedeRows, SeenIds
+from pipeline.ingest.xmlrows import MAX_ROW_BYTES, Chunk, RowsError, chunk_table, chunks
 
 SEDE_REQUIRED = ("Id", "PostTypeId", "CreationDate")
 CSV_BLOCK_BYTES = 4 << 20
+# pyarrow's CSV reader needs a whole row inside one block. A file with a row longer than the usual
+# block is read again with blocks that hold any row up to the row limit (a 10 MB cell loads).
+CSV_LARGE_BLOCK_BYTES = MAX_ROW_BYTES + (1 << 20)
+REPEATED_ID_HINT = ("a dump never repeats an Id within a file: this file was altered or joined from "
+                    "several; re-download or re-extract it")
 
 
 @dataclass
@@ -44,6 +53,7 @@ class FileResult:
     newest: datetime | None = None
     parse_seconds: float = 0.0
     parts: list[str] = field(default_factory=list)
+    repeats: int = 0  # rows of a Data Explorer export dropped as identical to a row read before
 
     def add(self, rows: int, newest: datetime | None, part: str | None) -> None:
         self.rows += rows
@@ -80,9 +90,16 @@ def staged_parts(paths: list[str]) -> pa.RecordBatchReader:
     return pa.RecordBatchReader.from_batches(schema, batches())
 
 
-def stage_chunk(chunk: Chunk, spec: TableSpec, path: Path) -> tuple[int, datetime | None, str | None]:
-    """Worker thread: parse one chunk and stage it (RowsError travels back through the future)."""
-    return write_part(chunk_table(chunk, spec), path)
+def stage_chunk(chunk: Chunk, spec: TableSpec, path: Path) -> tuple[tuple[int, datetime | None, str | None], np.ndarray]:
+    """Worker thread: parse one chunk and stage it (RowsError travels back through the future);
+    returns what `write_part` returns and the chunk's Ids, which the caller checks in file order."""
+    table = chunk_table(chunk, spec)
+    try:
+        check_required(spec, table)
+    except MissingValue as exc:
+        raise RowsError(chunk.first_line + exc.index, str(exc), "re-download or re-extract the dump file: "
+                        "rows of an unmodified dump have it") from None
+    return write_part(table, path), table.column("id").to_numpy()
 
 
 class InlinePool(Executor):
@@ -123,18 +140,30 @@ def stage_xml(stream: BinaryIO, dump_file: DumpFile, spec: TableSpec, pool: Exec
               on_progress: Callable[[int], object], in_flight: int, known_sha256: str | None = None) -> FileResult:
     """Parse one XML dump stream into staged parts, keeping at most `in_flight` chunks queued."""
     result, meter, started = FileResult(dump_file), _Meter(on_progress, known_sha256), time.monotonic()
-    pending: deque[Future] = deque()
+    pending: deque[tuple[int, Future]] = deque()
+    seen = SeenIds()
+
+    def collect() -> None:
+        first_line, future = pending.popleft()
+        staged, ids = future.result()
+        repeat = seen.first_repeat(ids)
+        if repeat is not None:
+            raise RowsError(first_line + repeat, f"Id {ids[repeat]} is repeated (an earlier row of the "
+                            "file has the same Id)", REPEATED_ID_HINT)
+        result.add(*staged)
+
     try:
         for index, chunk in enumerate(chunks(stream, dump_file.file, meter)):
-            pending.append(pool.submit(stage_chunk, chunk, spec, _part_path(out_dir, dump_file, index)))
+            pending.append((chunk.first_line, pool.submit(stage_chunk, chunk, spec,
+                                                          _part_path(out_dir, dump_file, index))))
             while len(pending) > in_flight:
-                result.add(*pending.popleft().result())
+                collect()
         while pending:
-            result.add(*pending.popleft().result())
+            collect()
     except RowsError as exc:
         raise DumpError(dump_file.label, exc.line, exc.problem, exc.hint) from None
     finally:
-        for future in pending:
+        for _, future in pending:
             future.cancel()
     result.size_bytes, result.sha256 = meter.size, meter.sha256()
     result.parse_seconds = time.monotonic() - started
@@ -157,11 +186,42 @@ class _MeteredFile:
 
 
 def stage_csv(handle: BinaryIO, dump_file: DumpFile, spec: TableSpec, out_dir: Path,
-              on_progress: Callable[[int], object], known_sha256: str | None = None) -> FileResult:
-    """Load a Data Explorer CSV export of the Posts table (headers are the dump's attribute names)."""
-    result, meter, started = FileResult(dump_file), _Meter(on_progress, known_sha256), time.monotonic()
+              on_progress: Callable[[int], object], known_sha256: str | None = None,
+              seen: SedeRows | None = None) -> FileResult:
+    """Load a Data Explorer CSV export of the Posts table (headers are the dump's attribute names).
+
+    `seen` holds the rows of the site's other exports read so far (several exports of one site
+    form one snapshot): a row given again with the same values is kept once, one with other
+    values is refused with both places.
+    """
+    seen = seen if seen is not None else SedeRows()
     header = _csv_header(handle, dump_file)
-    read = pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES)
+    try:
+        return _read_csv(handle, dump_file, spec, out_dir, on_progress, known_sha256, header, seen, CSV_BLOCK_BYTES)
+    except _RowTooLong:
+        # Nothing of this file is in `seen` yet when a row overflows the first block; a row that
+        # overflows a later block leaves the file's earlier rows there: start them afresh.
+        seen.forget(dump_file.label)
+        handle.seek(0)
+        try:
+            return _read_csv(handle, dump_file, spec, out_dir, on_progress, known_sha256, header, seen,
+                             CSV_LARGE_BLOCK_BYTES)
+        except _RowTooLong as exc:
+            raise DumpError(dump_file.label, None, f"after data row {exc.row}: a row longer than "
+                            f"{MAX_ROW_BYTES >> 20} MiB (the limit of a row)",
+                            "export the Posts columns unchanged from the Data Explorer") from None
+
+
+class _RowTooLong(Exception):
+    def __init__(self, row: int) -> None:
+        self.row = row
+
+
+def _read_csv(handle: BinaryIO, dump_file: DumpFile, spec: TableSpec, out_dir: Path,
+              on_progress: Callable[[int], object], known_sha256: str | None, header: list[str],
+              seen: SedeRows, block_bytes: int) -> FileResult:
+    result, meter, started = FileResult(dump_file), _Meter(on_progress, known_sha256), time.monotonic()
+    read = pacsv.ReadOptions(block_size=block_bytes)
     parse = pacsv.ParseOptions(newlines_in_values=True)
     convert = pacsv.ConvertOptions(column_types={name: pa.string() for name in header},
                                    strings_can_be_null=True, quoted_strings_can_be_null=True)
@@ -170,19 +230,68 @@ def stage_csv(handle: BinaryIO, dump_file: DumpFile, spec: TableSpec, out_dir: P
     try:
         reader = pacsv.open_csv(_MeteredFile(handle, meter), read, parse, convert)
         for index, batch in enumerate(reader):
+            too_long = _row_over_limit(batch)
+            if too_long is not None:
+                raise DumpError(dump_file.label, csv_row_line(dump_file.source, row + too_long + 1),
+                                f"data row {row + too_long + 1} is longer than {MAX_ROW_BYTES >> 20} MiB "
+                                "(the limit of a row)", "export the Posts columns unchanged from the Data Explorer")
             strings = {n: batch.column(n) for n in batch.schema.names if n in wanted}
             table = to_table(spec, strings)
-            result.add(*write_part(table, _part_path(out_dir, dump_file, index)))
+            check_required(spec, table)
+            kept, conflict = seen.add(table, dump_file.label, row + 1)
+            if conflict:
+                at, post_id, other, other_row = conflict
+                line = csv_row_line(dump_file.source, row + at + 1)
+                there = f"{other} (data row {other_row})" if other_row else other
+                raise DumpError(dump_file.label, line, f"Id {post_id} (data row {row + at + 1}) is also in "
+                                f"{there} with other values",
+                                "exports of one site must agree on a post: export the chunks again at one "
+                                "time, or ingest the newer export alone (--force)")
+            result.add(*write_part(kept, _part_path(out_dir, dump_file, index)))
+            result.repeats += table.num_rows - kept.num_rows
             row += table.num_rows
     except BadValue as exc:
-        raise DumpError(dump_file.label, None, f"data row {row + exc.index + 1}: {exc}",
+        raise DumpError(dump_file.label, csv_row_line(dump_file.source, row + exc.index + 1),
+                        f"data row {row + exc.index + 1}: {exc}",
                         "export the Posts columns unchanged from the Data Explorer") from None
     except pa.ArrowInvalid as exc:
+        if "straddling" in str(exc):
+            raise _RowTooLong(row) from None
         raise DumpError(dump_file.label, None, f"not a readable CSV export after data row {row} ({exc})",
                         "export the Posts columns unchanged from the Data Explorer") from None
     result.size_bytes, result.sha256 = meter.size, meter.sha256()
     result.parse_seconds = time.monotonic() - started
     return result
+
+
+def _row_over_limit(batch: pa.RecordBatch) -> int | None:
+    """Index of the first row of `batch` whose values together exceed MAX_ROW_BYTES (the same
+    limit as a dump row's), or None."""
+    total = None
+    for column in batch.columns:
+        lengths = pc.fill_null(pc.binary_length(column), 0).cast(pa.int64())
+        total = lengths if total is None else pc.add(total, lengths)
+    if total is None:
+        return None
+    over = pc.index(pc.greater(total, MAX_ROW_BYTES), True).as_py()
+    return over if over >= 0 else None
+
+
+def csv_row_line(path: Path, data_row: int) -> int | None:
+    """The line of `path` where data row `data_row` (1-based, after the header) starts, read with
+    Python's csv module (bodies span lines); only on the way to an error message."""
+    csv.field_size_limit(max(csv.field_size_limit(), 2 * MAX_ROW_BYTES))
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            ended = 0  # the line the previous row ended on
+            for index, _ in enumerate(reader):
+                if index == data_row:
+                    return ended + 1
+                ended = reader.line_num
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    return None
 
 
 def _csv_header(handle: BinaryIO, dump_file: DumpFile) -> list[str]:

@@ -23,6 +23,12 @@ from pipeline.ingest.columns import BadValue, TableSpec, newest_date, to_table
 from pipeline.ingest.fastrows import fast_strings
 
 BLOCK_BYTES = 2 << 20  # chunk size handed to a worker thread: amortises per-chunk work, small for RAM
+# The longest row (one line) accepted. The longest rows of real dumps are posts and revisions of
+# about 30,000 characters (Stack Exchange caps a body there; 29,097 bytes in ../shared/data):
+# 16 MiB is hundreds of times that, small enough that a row is parsed and loaded within ingest's
+# memory cap (the DuckDB buffer of load.LOAD_SETTINGS), and it keeps memory flat: without it a
+# file with no line breaks would be read whole into memory before anything could be said.
+MAX_ROW_BYTES = 16 << 20
 ROOTS = {
     "posts": "Posts", "users": "Users", "comments": "Comments", "tags": "Tags",
     "postlinks": "PostLinks", "posthistory": "PostHistory", "votes": "Votes", "badges": "Badges",
@@ -105,10 +111,35 @@ def chunks(stream: BinaryIO, expected_file: str, on_bytes=lambda data: None) -> 
         pending += block
         cut = _row_boundary(pending)
         if cut > 0:
+            _check_row_lengths(pending, cut, line)
             yield Chunk(line, pending[:cut])
             line += pending.count(b"\n", 0, cut)
             pending = pending[cut:]
+        elif len(pending) > MAX_ROW_BYTES:
+            raise too_long(line)
+    _check_row_lengths(pending, len(pending), line)
     yield from _last_chunk(pending, line, closing, empty)
+
+
+def _check_row_lengths(data: bytes, end: int, line: int) -> None:
+    """Refuse a line of data[:end] (starting at file line `line`) longer than MAX_ROW_BYTES; only
+    a piece that long can hold one, so ordinary chunks cost one comparison."""
+    if end <= MAX_ROW_BYTES:
+        return
+    start = 0
+    while start < end:
+        stop = data.find(b"\n", start, end)
+        stop = end if stop < 0 else stop
+        if stop - start > MAX_ROW_BYTES:
+            raise too_long(line)
+        start, line = stop + 1, line + 1
+
+
+def too_long(line: int) -> RowsError:
+    """The refusal of a row longer than MAX_ROW_BYTES (`line` is where it starts)."""
+    return RowsError(line, f"a row longer than {MAX_ROW_BYTES >> 20} MiB (the limit of a row; the "
+                     "longest rows of real dumps are about 30 KB)",
+                     "this is not an unmodified dump file: re-download or re-extract it")
 
 
 def _read(stream: BinaryIO, size: int, on_bytes) -> bytes:
