@@ -20,8 +20,6 @@ whose rows are still in `dumps` as recorded, is skipped without being parsed.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -36,6 +34,7 @@ from pipeline.core.paths import SAMPLE
 from pipeline.core.step import Scope
 from pipeline.ingest.load import by_site, source_hashes
 from pipeline.ingest.merge import Staged, merge_staged, parse_to_staging
+from pipeline.ingest.staging import staging_folder
 from pipeline.steps import connect, ingest_keys, ingest_sources
 
 
@@ -90,9 +89,11 @@ def _on_dask(con: duckdb.DuckDBPyConnection, paths: list[Path], force: bool, run
     hashes = source_hashes([f for files in sites.values() for f in files])
     keys = ingest_keys(con, sites, hashes)
     todo = {name for name in sites if force or not ledger.is_current(con, ingest_step.STEP, Scope.site(name), keys[name])}
-    staging = tempfile.mkdtemp(prefix="staging-", dir=staging_root.resolve())
     results = []
-    try:
+    # Owned by this process (pipeline.ingest.staging): if the run is killed, the next ingest or
+    # `stackmine clean` removes it.
+    with staging_folder(staging_root.resolve()) as staging_path:
+        staging = str(staging_path)
         with runner as workers:
             futures = {name: workers.submit(parse_site, parameters={
                 "site": name, "paths": [str(s) for s in dict.fromkeys(f.source for f in files)],
@@ -111,6 +112,4 @@ def _on_dask(con: duckdb.DuckDBPyConnection, paths: list[Path], force: bool, run
                 logger.info("%s: %s, %.1f MB parsed in %.1f s (pid %s)", name, status, staged.mb, staged.seconds, staged.pid)
                 results.append({"site": name, "status": status, "rows": staged.rows, "pid": staged.pid,
                                 "seconds": staged.seconds, "mb": staged.mb})
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return results

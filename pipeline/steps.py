@@ -143,16 +143,24 @@ def run_step(con: duckdb.DuckDBPyConnection, step: Step, scope: Scope, work: Cal
     return Outcome(step.name, scope.name, "done", rows, seconds, result)
 
 
-def ingest_keys(con: duckdb.DuckDBPyConnection, sites: dict[str, list], hashes: dict[Path, str]) -> dict[str, str]:
+def ingest_keys(con: duckdb.DuckDBPyConnection, sites: dict[str, list], hashes: dict[Path, str],
+                add: bool = False) -> dict[str, str]:
     """Ledger key of each site's ingest: the SHA-256 of its source files, the parser's version
-    and the watermark and bot rules that ingest applies (editing them re-flags rows)."""
-    return {site: input_key(con, ingest.STEP, Scope.site(site), sorted({hashes[f.source] for f in files}))
-            for site, files in sites.items()}
+    and the watermark and bot rules that ingest applies (editing them re-flags rows). With `add`
+    the files are those of the site's snapshot after adding (its loaded ones and the given ones),
+    the same key a later run given all of them computes."""
+    keys = {}
+    for site, files in sites.items():
+        checksums = {hashes[f.source] for f in files}
+        if add:
+            checksums |= {sha for _, sha in con.execute(SQL("loaded_sources"), {"site": site}).fetchall()}
+        keys[site] = input_key(con, ingest.STEP, Scope.site(site), sorted(checksums))
+    return keys
 
 
 def ingest_sources(con: duckdb.DuckDBPyConnection, sources: list[Path], force: bool = False,
                    progress: bool = False, workers: int | None = None, site: str | None = None,
-                   staging_dir: Path | None = None):
+                   staging_dir: Path | None = None, add: bool = False):
     """`pipeline.ingest.load.ingest` through the ledger: sources are checksummed once; a site whose
     key is current is left unchanged; the others load (even the same dump again, when only
     the rule files changed) and are recorded. Returns the IngestReport."""
@@ -160,16 +168,16 @@ def ingest_sources(con: duckdb.DuckDBPyConnection, sources: list[Path], force: b
 
     sites = by_site(sources, site)
     hashes = source_hashes([f for files in sites.values() for f in files])
-    keys = ingest_keys(con, sites, hashes)
+    keys = ingest_keys(con, sites, hashes, add)
     current = {name for name in sites if not force and ledger.is_current(con, ingest.STEP, Scope.site(name), keys[name])}
     todo = {name: files for name, files in sites.items() if name not in current}
-    report = ingest_sites(con, todo, hashes, force, progress, workers, staging_dir, reload=set(todo)) if todo \
-        else IngestReport()
+    report = ingest_sites(con, todo, hashes, force, progress, workers, staging_dir, reload=set(todo), add=add) \
+        if todo else IngestReport()
     for name in current:
         report.sites.append(SiteReport(name, con.execute(SQL("loaded_dump"), {"site": name}).fetchall()[0][0], "unchanged"))
     report.sites.sort(key=lambda done: list(sites).index(done.site))
     for done in report.sites:
-        if done.status == "loaded":
+        if done.status in ("loaded", "added"):
             ledger.record(con, ingest.STEP, Scope.site(done.site), keys[done.site], sum(done.rows.values()),
                           report.seconds)
     return report

@@ -23,7 +23,7 @@ from pipeline.core.errors import DumpError, StackmineError
 
 
 # Commands that are not pipeline steps, after the steps' verbs.
-OTHER_COMMANDS = ("agreement", "query", "run", "serve")
+OTHER_COMMANDS = ("agreement", "query", "run", "serve", "clean")
 
 
 def verb_names() -> list[str]:

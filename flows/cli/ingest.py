@@ -15,32 +15,39 @@ from pipeline.ingest.load import IngestReport
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @db_option
 @click.option("--force", is_flag=True, help="Reload sites even if the same dump is already loaded.")
-@click.option("--site", help="Site of SEDE CSV exports (default: the CSV's folder name).")
+@click.option("--site", help="Site of the XML files and SEDE CSV exports given (default: their folder's name; "
+                             "a .7z is named by its file).")
+@click.option("--add", is_flag=True, help="Add the SEDE CSV exports given to the site's loaded exports (one "
+                                         "snapshot; a post in both must be the same) instead of replacing them.")
 @click.option("--workers", type=click.IntRange(min=1), help="Parser threads (default: all cores).")
 @click.option("--staging-dir", type=click.Path(exists=True, file_okay=False, writable=True, path_type=Path),
               help="Where parsed rows wait before the load, about 0.75x the XML size "
                    "(default: the system temp folder).")
 @wait_option
-def ingest_command(sources: tuple[Path, ...], db_path: Path, force: bool, site: str | None,
+def ingest_command(sources: tuple[Path, ...], db_path: Path, force: bool, site: str | None, add: bool,
                    workers: int | None, staging_dir: Path | None, wait_seconds: float) -> None:
     """Load Stack Exchange dumps from SOURCES into the database, one site snapshot at a time.
 
     A SOURCE is a site folder of XML files, a .7z dump archive (site.7z or site-Posts.7z, streamed,
-    never extracted), a folder of many of these, or a Data Explorer CSV export of Posts. Everything
-    is parsed first, then the whole run is loaded in one transaction (a bad file anywhere changes
-    nothing); loading the same dump again does nothing unless --force.
+    never extracted), a folder of many of these, or a Data Explorer CSV export of Posts; several
+    exports of one site given together form one snapshot (a post in two exports is loaded once).
+    Everything is parsed first, then the whole run is loaded in one transaction (a bad file anywhere
+    changes nothing); loading the same dump again does nothing unless --force. A snapshot that is
+    empty or has under half the loaded posts never replaces a site without --force.
 
     \b
     Example:
       stackmine ingest data/sample
       stackmine ingest data/raw/2024-04/ --db data/stackmine.duckdb --workers 2 --staging-dir /scratch
+      stackmine ingest so-2022-part1.csv so-2022-part2.csv --site stackoverflow.com
+      stackmine ingest so-2022-part3.csv --site stackoverflow.com --add
     """
     from pipeline.steps import connect, ingest_sources
 
     con = connect(db_path, wait_seconds=wait_seconds)
     try:
         report = ingest_sources(con, list(sources), force=force, progress=True, workers=workers, site=site,
-                                staging_dir=staging_dir)
+                                staging_dir=staging_dir, add=add)
     finally:
         con.close()
     click.echo(summary(report))

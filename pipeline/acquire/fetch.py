@@ -33,6 +33,7 @@ from urllib.request import Request, urlopen
 from tqdm import tqdm
 
 from pipeline.core.files import sha256_file
+from pipeline.core.sitenames import SITE
 from pipeline.core.errors import BadArchive, ChecksumListError, ChecksumMismatch, DownloadError, MirrorError
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,6 @@ log = logging.getLogger(__name__)
 CHUNK = 1 << 20
 SIGNATURE = b"7z\xbc\xaf\x27\x1c"  # the first six bytes of every 7z archive
 DUMP_DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
-SITE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from py7zr.io import Py7zIO, WriterFactory
 
 from pipeline.ingest.columns import FILE_TABLES
 from pipeline.core.errors import DumpError
+from pipeline.core.sitenames import is_site_name, looks_like_a_site
 
 log = logging.getLogger(__name__)
 
@@ -47,26 +48,55 @@ class DumpFile:
 
 
 def discover(sources: list[Path], site: str | None = None) -> list[DumpFile]:
-    """Every dump file under `sources`; `site` names the site of SEDE CSV exports."""
+    """Every dump file under `sources`; `site` names the site of XML files and SEDE CSV exports
+    (default: their folder's name).
+
+    Several Data Explorer exports of one site may be given together: they form one snapshot.
+    Any other file twice for one site (two Posts.xml, a dump and an export) is refused.
+    """
+    if site is not None and not is_site_name(site):
+        raise DumpError(f"--site {site!r}", None, "not a site name (letters, digits, dots and hyphens, "
+                        "starting with a letter or digit)", "give the site's host name, e.g. --site "
+                        "stackoverflow.com or --site ai.stackexchange.com")
     found: list[DumpFile] = []
     for source in sources:
         if not source.exists():
             raise DumpError(str(source), None, "no such file or folder", "check the path")
         found.extend(_folder(source, site) if source.is_dir() else _file(source, site, explicit=True))
+    unique: dict[Path, DumpFile] = {}
+    for dump_file in found:  # the same file given twice (a folder and a file in it) is read once
+        unique.setdefault(dump_file.source.resolve() / (dump_file.member or ""), dump_file)
     seen: dict[tuple[str, str], DumpFile] = {}
-    for dump_file in found:
+    for dump_file in unique.values():
         key = (dump_file.site, dump_file.file)
-        if key in seen:
+        if key in seen and not (dump_file.kind == seen[key].kind == KIND_CSV):
             raise DumpError(dump_file.label, None, f"{dump_file.site} {dump_file.file} is also in "
-                            f"{seen[key].label}", "give one snapshot of a site per run")
+                            f"{seen[key].label}", "give one snapshot of a site per run (several Data "
+                            "Explorer exports of one site may be given together)")
         seen[key] = dump_file
-    return found
+    for name in dict.fromkeys(f.site for f in unique.values()):
+        _check_name(name, site)
+    return list(unique.values())
+
+
+def _check_name(name: str, given: str | None) -> None:
+    """Warn when a site's name does not look like a Stack Exchange site (see pipeline.core.sitenames)."""
+    if looks_like_a_site(name):
+        return
+    if given is None:
+        log.warning("%r does not look like a site name (e.g. ai.stackexchange.com): it comes from the "
+                    "folder or file name and is loaded as a site of its own; pass --site NAME to name "
+                    "the site", name)
+    else:
+        log.warning("--site %r does not look like a site name (e.g. ai.stackexchange.com); loaded "
+                    "under that name", name)
 
 
 def _folder(folder: Path, site: str | None) -> list[DumpFile]:
     xml = [p for p in sorted(folder.glob("*.xml")) if p.stem in FILE_TABLES]
     if xml:
-        return [DumpFile(folder.name, p.stem, p, None, p.stat().st_size, KIND_XML) for p in xml]
+        name = site or folder.resolve().name
+        return [DumpFile(name, p.stem, p, None, p.stat().st_size, KIND_XML) for p in xml]
     found: list[DumpFile] = []
     for child in sorted(folder.iterdir()):
         if child.is_dir():
@@ -86,9 +116,9 @@ def _file(path: Path, site: str | None, explicit: bool) -> list[DumpFile]:
     if suffix == ".7z":
         return _archive(path)
     if suffix == ".csv":
-        return [DumpFile(site or path.parent.name, "Posts", path, None, path.stat().st_size, KIND_CSV)]
+        return [DumpFile(site or path.resolve().parent.name, "Posts", path, None, path.stat().st_size, KIND_CSV)]
     if suffix == ".xml" and path.stem in FILE_TABLES:
-        return [DumpFile(path.parent.name, path.stem, path, None, path.stat().st_size, KIND_XML)]
+        return [DumpFile(site or path.resolve().parent.name, path.stem, path, None, path.stat().st_size, KIND_XML)]
     raise DumpError(str(path), None, "not a dump source", "give a site folder, a .7z dump archive, "
                     "a dump XML file (Posts.xml, Users.xml, ...) or a SEDE .csv export")
 

@@ -7,6 +7,11 @@ written, so bad input changes nothing. Then the whole run is one transaction: ea
 deleted from every dump table and its new snapshot inserted, or nothing happens at all (an error
 or kill -9 mid-load leaves the database as it was). Re-ingesting a dump whose files have the same
 checksums is a no-op unless `force`.
+
+A snapshot replaces a loaded site only when it is plausibly the site's next one: not older (kept,
+with a warning), and not empty or far smaller (refused, see `check_not_shrinking`), because an
+empty or cut-off file would otherwise delete the site. Data Explorer exports of one site, given
+together, form one snapshot; with `add` they join the site's loaded exports instead.
 """
 
 from __future__ import annotations
@@ -27,14 +32,17 @@ import duckdb
 import pyarrow as pa
 from tqdm import tqdm
 
-from pipeline.core.db import registered, transaction
+from pipeline.core.db import ensure_schema, registered, transaction
 from pipeline.core.files import sha256_file
 from pipeline.core.paths import dump_source
 from pipeline.core.gcpause import cyclic_gc_paused
 from pipeline.ingest import STEP
 from pipeline.ingest.columns import FILE_TABLES, TableSpec, table_spec
+from pipeline.core.errors import DumpError
 from pipeline.ingest.dumpfiles import KIND_7Z, KIND_CSV, DumpFile, archive_members, discover, open_plain
 from pipeline.ingest.parsing import FileResult, make_pool, stage_csv, stage_xml, staged_parts
+from pipeline.ingest.staging import staging_folder
+from pipeline.ingest.unique import SedeRows
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +54,11 @@ POOL_MIN_BYTES = 8 << 20  # below this, handing chunks to threads costs more tha
 # which keeps ingest's peak memory flat whatever the input size, and one thread, because the
 # parser threads already keep the cores busy (more DuckDB threads only added CPU and memory).
 LOAD_SETTINGS = {"memory_limit": "96MB", "threads": "1"}
+# A snapshot with fewer posts than this share of the loaded snapshot's never replaces it without
+# --force: an empty file (`<posts/>`, a header-only export), a cut-off export or the wrong folder
+# would otherwise delete the site. Real snapshots of a site only grow (deleted posts are a few
+# percent); a real shrink this large is rare enough to ask for --force.
+SHRINK_LIMIT = 0.5
 
 
 @dataclass
@@ -54,7 +67,8 @@ class SiteReport:
 
     site: str
     dump_id: str
-    status: str  # "loaded" | "unchanged" (same dump already loaded) | "kept-newer" (given one is older)
+    status: str  # "loaded" | "added" (exports added, `add`) | "unchanged" (same dump already loaded)
+    #              | "kept-newer" (given one is older)
     rows: dict[str, int] = field(default_factory=dict)
     bytes_parsed: int = 0
 
@@ -90,59 +104,174 @@ def source_hashes(files: list[DumpFile]) -> dict[Path, str]:
 
 def ingest(con: duckdb.DuckDBPyConnection, sources: list[Path], force: bool = False,
            progress: bool = False, workers: int | None = None, site: str | None = None,
-           staging_dir: Path | None = None) -> IngestReport:
+           staging_dir: Path | None = None, add: bool = False) -> IngestReport:
     """Load every dump under `sources` into the database behind `con`.
 
-    `site` names the site of SEDE CSV exports (default: the CSV's folder name); `workers` parser
-    threads (default: all cores); `staging_dir` holds the temporary Arrow parts (default: the
-    system temp folder; needs about 0.75x the uncompressed XML size). Raises DumpError for bad
+    `site` names the site of XML files and SEDE CSV exports (default: their folder's name);
+    `workers` parser threads (default: all cores); `staging_dir` holds the temporary Arrow parts
+    (default: the system temp folder; needs about 0.75x the uncompressed XML size); `add` adds
+    SEDE exports to the site's loaded exports instead of replacing them. Raises DumpError for bad
     input, before anything is written.
     """
     sites = by_site(sources, site)
     hashes = source_hashes([f for files in sites.values() for f in files])
-    return ingest_sites(con, sites, hashes, force, progress, workers, staging_dir)
+    return ingest_sites(con, sites, hashes, force, progress, workers, staging_dir, add=add)
 
 
 def ingest_sites(con: duckdb.DuckDBPyConnection, sites: dict[str, list[DumpFile]], hashes: dict[Path, str],
                  force: bool = False, progress: bool = False, workers: int | None = None,
-                 staging_dir: Path | None = None, reload: Collection[str] = ()) -> IngestReport:
+                 staging_dir: Path | None = None, reload: Collection[str] = (), add: bool = False) -> IngestReport:
     """`ingest` for files already found and checksummed (`by_site`, `source_hashes`).
 
     A site whose files are loaded with the same checksums is left as it is unless `force`, or
     unless it is in `reload` (the same dump, but its rule files changed since it was loaded).
+    With `add`, exports already part of a site's snapshot are left out, and a site none of whose
+    given exports is new is unchanged.
     """
     started = time.monotonic()
     report = IngestReport()
-    todo = {}
+    todo, adding = {}, set()
     for name, files in sites.items():
         loaded = _loaded_dump(con, name)
-        if not force and name not in reload and loaded and _same_files(con, name, files, hashes):
+        if add:
+            files = exports_to_add(con, name, files, hashes)
+            if not files:
+                log.info("%s: every export given is already part of %s", name, loaded)
+                report.sites.append(SiteReport(name, loaded, "unchanged"))
+                continue
+            if loaded:
+                adding.add(name)
+            todo[name] = files
+        elif not force and name not in reload and loaded and _same_files(con, name, files, hashes):
             log.info("%s: unchanged (same checksums as %s); skipping, use --force to reload", name, loaded)
             report.sites.append(SiteReport(name, loaded, "unchanged"))
         else:
             todo[name] = files
     if todo:
-        _stage_and_load(con, todo, report, force, progress, workers, staging_dir, hashes)
+        _stage_and_load(con, todo, report, force, progress, workers, staging_dir, hashes, adding)
     report.seconds = time.monotonic() - started
     return report
 
 
 def _stage_and_load(con: duckdb.DuckDBPyConnection, todo: dict[str, list[DumpFile]], report: IngestReport,
                     force: bool, progress: bool, workers: int | None, staging_dir: Path | None,
-                    source_hashes: dict[Path, str]) -> None:
-    """Parse every file of `todo` into staged parts, then load them all in one transaction."""
+                    source_hashes: dict[Path, str], adding: Collection[str] = ()) -> None:
+    """Parse every file of `todo` into staged parts, then load them all in one transaction.
+
+    Sites in `adding` keep their loaded exports and gain the staged ones; every other site is
+    replaced, unless the database holds a newer snapshot (kept, with a warning) or the staged one
+    is empty or far smaller (refused: `check_not_shrinking`).
+    """
     specs = table_specs(con)
-    with cyclic_gc_paused(), tempfile.TemporaryDirectory(prefix="stackmine-ingest-", dir=staging_dir) as tmp:
-        staged = stage_files(todo, specs, Path(tmp), progress, workers, source_hashes)
+    seen = {name: loaded_exports(con, name) if name in adding else SedeRows() for name in todo}
+    with cyclic_gc_paused(), staging_folder(staging_dir) as tmp:
+        staged = stage_files(todo, specs, tmp, progress, workers, source_hashes, seen)
+        plan = {}
+        for name, results in staged.items():
+            if name in adding:
+                plan[name] = "add"
+                continue
+            newer = None if force else newer_loaded(con, name, staged_newest(results))
+            if newer:
+                report.sites.append(SiteReport(name, newer, "kept-newer"))
+                continue
+            if not force:
+                check_not_shrinking(con, name, results)
+            plan[name] = "replace"
         loading = time.monotonic()
+        rekeyed = False
         with _settings(con, LOAD_SETTINGS), transaction(con):
-            for name, results in staged.items():
-                newer = None if force else newer_loaded(con, name, staged_newest(results))
-                if newer:
-                    report.sites.append(SiteReport(name, newer, "kept-newer"))
-                    continue
-                report.sites.append(load_site(con, name, results, source_hashes))
-        log.info("loaded and committed %d site(s) in %.1f s", len(staged), time.monotonic() - loading)
+            if plan:
+                rekeyed = rekey_dumps(con)
+            for name, how in plan.items():
+                load = load_site if how == "replace" else add_exports
+                report.sites.append(load(con, name, staged[name], source_hashes))
+        if rekeyed:
+            ensure_schema(con, [STEP.tables()])  # the rebuilt table's comments
+        log.info("loaded and committed %d site(s) in %.1f s", len(plan), time.monotonic() - loading)
+
+
+def check_not_shrinking(con: duckdb.DuckDBPyConnection, site: str, results: list[FileResult]) -> None:
+    """Refuse (DumpError) a staged snapshot that would replace `site` with nothing or with far
+    less (see `refuse_shrinking`)."""
+    where = next((r.dump_file.label for r in results if r.dump_file.file == "Posts"), results[0].dump_file.label)
+    refuse_shrinking(con, site, sum(r.rows for r in results if r.dump_file.file == "Posts"),
+                     sum(r.rows for r in results), where)
+
+
+def refuse_shrinking(con: duckdb.DuckDBPyConnection, site: str, posts: int, rows: int, where: str) -> None:
+    """Refuse (DumpError naming `where`) a snapshot of `site` with `posts` posts and `rows` rows
+    in all that would replace the loaded one with nothing or with far less.
+
+    A snapshot without rows, or with fewer posts than SHRINK_LIMIT of the loaded one, is almost
+    always a mistake (an empty `<posts/>`, a header-only export, a cut-off export, one chunk of
+    several), and loading it deletes the site from every table. The loaded snapshot is kept; the
+    message says which, why, and that --force replaces it anyway. A new site with no rows at all
+    is refused too: there is nothing to load.
+    """
+    loaded = _loaded_dump(con, site)
+    if loaded is None:
+        if rows == 0:
+            raise DumpError(where, None, f"holds no rows: nothing to load for {site}",
+                            "check the file (an empty export or dump file, or the wrong one)")
+        return
+    loaded_posts = con.execute(SQL("table_rows", table="posts"), {"site": site}).fetchall()[0][0]
+    if rows == 0 or posts < SHRINK_LIMIT * loaded_posts:
+        raise DumpError(where, None, f"refused: this snapshot of {site} holds {posts:,} posts ({rows:,} rows "
+                        f"in all), the database {loaded_posts:,} ({loaded}); a snapshot with fewer than half "
+                        f"the loaded posts never replaces a site. Kept {loaded}",
+                        "check the files (an empty or cut-off file, or the wrong folder); pass --force if the "
+                        "site really shrank; to add a Data Explorer export to the loaded ones, pass --add")
+
+
+def exports_to_add(con: duckdb.DuckDBPyConnection, site: str, files: list[DumpFile],
+                   source_hashes: dict[Path, str]) -> list[DumpFile]:
+    """The exports of `files` to add to `site` (`add`): those not part of its snapshot yet.
+
+    Only Data Explorer exports can be added, and only to a snapshot made of exports: a dump is a
+    whole snapshot, and mixing its rows with an export's would make a snapshot of neither.
+    """
+    dumps = [f for f in files if f.kind != KIND_CSV]
+    if dumps:
+        raise DumpError(dumps[0].label, None, "--add adds Data Explorer exports (.csv) to a site; this is "
+                        "a dump file, which is a whole snapshot", "ingest dumps without --add (a dump "
+                        "replaces the site's snapshot)")
+    loaded = con.execute(SQL("loaded_sources"), {"site": site}).fetchall()
+    if any(not source.lower().endswith(".csv") for source, _ in loaded):
+        raise DumpError(files[0].label, None, f"--add: {site} holds a dump ({_loaded_dump(con, site)}), "
+                        "not Data Explorer exports; an export cannot be added to a dump",
+                        "give the export a site of its own with --site NAME, or ingest it without --add to "
+                        "replace the dump (--force)")
+    have = {sha for _, sha in loaded}
+    return [f for f in files if source_hashes[f.source] not in have]
+
+
+def loaded_exports(con: duckdb.DuckDBPyConnection, site: str) -> SedeRows:
+    """The posts of `site`'s loaded snapshot as SedeRows, so exports added to it are checked
+    against them (the same post again is dropped, a different one refused)."""
+    seen = SedeRows()
+    table = con.sql(SQL("loaded_posts"), params={"site": site}).to_arrow_table()
+    seen.add(table, f"the loaded snapshot {_loaded_dump(con, site)}", None)
+    return seen
+
+
+def rekey_dumps(con: duckdb.DuckDBPyConnection) -> bool:
+    """Give a `dumps` table made before Data Explorer exports could be combined its new key.
+
+    It was keyed by (site, file), which allows one Posts file per site; several exports of one
+    site need (site, file, source). DuckDB cannot change a key in place, so the table is rebuilt
+    from its rows, inside the caller's load transaction (a failed or killed load leaves the old
+    table as it was, and a refused run does not touch it).
+    """
+    [(key,)] = con.execute(SQL("dumps_key")).fetchall() or [(None,)]
+    if key != ["site", "file"]:
+        return False
+    con.execute(SQL("rename_dumps"))
+    con.execute(STEP.tables().text())
+    con.execute(SQL("copy_dumps"))
+    con.execute(SQL("drop_old_dumps"))
+    log.info("dumps: rebuilt with the key (site, file, source)")
+    return True
 
 
 def table_specs(con: duckdb.DuckDBPyConnection) -> dict[str, TableSpec]:
@@ -178,12 +307,16 @@ def _same_files(con: duckdb.DuckDBPyConnection, site: str, files: list[DumpFile]
                 source_hashes: dict[Path, str]) -> bool:
     loaded = con.execute(SQL("loaded_files"), {"site": site}).fetchall()
     given = sorted((f.file, source_hashes[f.source], STEP.version) for f in files)
-    return [tuple(row) for row in loaded] == given
+    return sorted(tuple(row) for row in loaded) == given
 
 
 def stage_files(todo: dict[str, list[DumpFile]], specs: dict[str, TableSpec], tmp: Path,
-                progress: bool, workers: int | None, source_hashes: dict[Path, str]) -> dict[str, list[FileResult]]:
-    """Parse every file of every site to be loaded; raises DumpError at the first bad one."""
+                progress: bool, workers: int | None, source_hashes: dict[Path, str],
+                seen: dict[str, SedeRows] | None = None) -> dict[str, list[FileResult]]:
+    """Parse every file of every site to be loaded; raises DumpError at the first bad one.
+
+    `seen` holds, per site, the Data Explorer rows read so far (its exports form one snapshot)."""
+    seen = seen if seen is not None else {}
     files = [f for fs in todo.values() for f in fs]
     total = sum(f.size for f in files)
     workers = workers or os.cpu_count() or 1
@@ -194,7 +327,8 @@ def stage_files(todo: dict[str, list[DumpFile]], specs: dict[str, TableSpec], tm
     with make_pool(workers) as pool, tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
                                           desc="ingest", disable=not show, file=sys.stderr) as bar:
         for source, group in _by_source(files):
-            staging = _stage_source(source, group, specs, pool, tmp, bar.update, workers, source_hashes[source])
+            staging = _stage_source(source, group, specs, pool, tmp, bar.update, workers, source_hashes[source],
+                                    seen.setdefault(group[0].site, SedeRows()))
             for dump_file, result in staging:
                 log.info("%s: %d rows (%.1f MB) in %.1f s", dump_file.label, result.rows,
                          result.size_bytes / 1e6, result.parse_seconds)
@@ -210,8 +344,10 @@ def _by_source(files: list[DumpFile]) -> Iterator[tuple[Path, list[DumpFile]]]:
 
 
 def _stage_source(source: Path, group: list[DumpFile], specs: dict[str, TableSpec], pool, tmp: Path,
-                  on_progress, workers: int, source_sha256: str) -> Iterator[tuple[DumpFile, FileResult]]:
-    """Stage the files of one source; an archive is decompressed once, member after member."""
+                  on_progress, workers: int, source_sha256: str,
+                  seen: SedeRows) -> Iterator[tuple[DumpFile, FileResult]]:
+    """Stage the files of one source; an archive is decompressed once, member after member.
+    Each file's parts go to a folder of their own (a site may have several exports)."""
     in_flight = 2 * workers
     if group[0].kind == KIND_7Z:
         wanted = {f.member.rsplit("/", 1)[-1]: f for f in group if f.member}
@@ -219,22 +355,33 @@ def _stage_source(source: Path, group: list[DumpFile], specs: dict[str, TableSpe
             for name, reader in members:
                 if name in wanted:
                     dump_file = wanted[name]
-                    yield dump_file, stage_xml(reader, dump_file, specs[dump_file.file], pool, tmp,
-                                               on_progress, in_flight)
+                    yield dump_file, stage_xml(reader, dump_file, specs[dump_file.file], pool,
+                                               _file_folder(tmp), on_progress, in_flight)
         return
     for dump_file in group:
         with open_plain(dump_file.source) as handle:
             if dump_file.kind == KIND_CSV:
-                yield dump_file, stage_csv(handle, dump_file, specs["Posts"], tmp, on_progress, source_sha256)
+                yield dump_file, stage_csv(handle, dump_file, specs["Posts"], _file_folder(tmp), on_progress,
+                                           source_sha256, seen)
             else:
-                yield dump_file, stage_xml(handle, dump_file, specs[dump_file.file], pool, tmp,
+                yield dump_file, stage_xml(handle, dump_file, specs[dump_file.file], pool, _file_folder(tmp),
                                            on_progress, in_flight, source_sha256)
+
+
+def _file_folder(tmp: Path) -> Path:
+    """A new folder for one file's parts (named by a counter, never by the site or file name)."""
+    return Path(tempfile.mkdtemp(prefix="file-", dir=tmp))
 
 
 def dump_id(site: str, results: list[FileResult]) -> str:
     """`site@YYYY-MM-DD-xxxxxxxx`: newest date in the snapshot + hash of its files' checksums."""
-    newest = max((r.newest for r in results if r.newest), default=None)
-    lines = "\n".join(sorted(f"{r.dump_file.file}:{r.sha256}" for r in results))
+    return snapshot_id(site, [(r.dump_file.file, r.sha256, r.newest) for r in results])
+
+
+def snapshot_id(site: str, files: list[tuple[str, str, datetime | None]]) -> str:
+    """`dump_id` from (file, sha256, newest date) of every file of a snapshot."""
+    newest = max((date for _, _, date in files if date), default=None)
+    lines = "\n".join(sorted(f"{file}:{sha256}" for file, sha256, _ in files))
     digest = hashlib.sha256(lines.encode()).hexdigest()[:8]
     return f"{site}@{newest:%Y-%m-%d}-{digest}" if newest else f"{site}@undated-{digest}"
 
@@ -252,15 +399,48 @@ def load_site(con: duckdb.DuckDBPyConnection, site: str, results: list[FileResul
         if result.parts:
             parts = staged_parts(result.parts)  # noqa: F841 (read by name in load_parts)
             con.execute(SQL("load_parts", table=FILE_TABLES[result.dump_file.file]), {**params, "dump_id": snapshot})
-    con.execute(SQL("load_post_tags"), params)
-    watermarks, bots = STEP.rules
-    con.execute(SQL("flag_watermarks"), {**params, "rules": STEP.rule_file(watermarks)})
-    con.execute(SQL("flag_bots"), {**params, "rules": STEP.rule_file(bots)})
+    _derive(con, site)
     with registered(con, files=_dumps_rows(site, snapshot, results, source_hashes)):
         con.execute(SQL("record_dump"))
     rows = {t: con.execute(SQL("table_rows", table=t), params).fetchall()[0][0] for t in DUMP_TABLES}
     log.info("%s: loaded %d posts in %.1f s", site, rows["posts"], time.monotonic() - started)
     return SiteReport(site, snapshot, "loaded", rows, sum(r.size_bytes for r in results))
+
+
+def add_exports(con: duckdb.DuckDBPyConnection, site: str, results: list[FileResult],
+                source_hashes: dict[Path, str]) -> SiteReport:
+    """Add staged Data Explorer exports to the loaded exports of `site` (inside the caller's
+    transaction): their new posts are inserted (rows already loaded were dropped while staging),
+    and the site's snapshot becomes the loaded files plus these, under a new dump_id that every
+    row of the site carries."""
+    loaded = con.execute(SQL("loaded_file_dates"), {"site": site}).fetchall()
+    snapshot = snapshot_id(site, [*[tuple(row) for row in loaded],
+                                  *[(r.dump_file.file, r.sha256, r.newest) for r in results]])
+    params = {"site": site}
+    log.info("%s: adding %d export(s) to its snapshot, now %s", site, len(results), snapshot)
+    started = time.monotonic()
+    for table in DUMP_TABLES:
+        con.execute(SQL("set_dump_id", table=table), {**params, "dump_id": snapshot})
+    for result in results:
+        if result.parts:
+            parts = staged_parts(result.parts)  # noqa: F841 (read by name in load_parts)
+            con.execute(SQL("load_parts", table=FILE_TABLES[result.dump_file.file]), {**params, "dump_id": snapshot})
+    con.execute(SQL("delete_site", table="post_tags"), params)
+    _derive(con, site)
+    with registered(con, files=_dumps_rows(site, snapshot, results, source_hashes)):
+        con.execute(SQL("record_dump"))
+    rows = {t: con.execute(SQL("table_rows", table=t), params).fetchall()[0][0] for t in DUMP_TABLES}
+    log.info("%s: %d posts after adding, in %.1f s", site, rows["posts"], time.monotonic() - started)
+    return SiteReport(site, snapshot, "added", rows, sum(r.size_bytes for r in results))
+
+
+def _derive(con: duckdb.DuckDBPyConnection, site: str) -> None:
+    """What a load derives from the site's rows: post_tags, and the watermark and bot flags."""
+    params = {"site": site}
+    con.execute(SQL("load_post_tags"), params)
+    watermarks, bots = STEP.rules
+    con.execute(SQL("flag_watermarks"), {**params, "rules": STEP.rule_file(watermarks)})
+    con.execute(SQL("flag_bots"), {**params, "rules": STEP.rule_file(bots)})
 
 
 @contextmanager

@@ -19,7 +19,7 @@ import duckdb
 from pipeline.core.db import connect, transaction
 from pipeline.core.sql import SqlFile
 from pipeline.ingest import STEP
-from pipeline.ingest.load import DUMP_TABLES, ingest, newer_loaded
+from pipeline.ingest.load import DUMP_TABLES, ingest, newer_loaded, refuse_shrinking, rekey_dumps
 
 SQL = SqlFile("pipeline.ingest", "merge.sql")
 
@@ -56,14 +56,19 @@ def merge_staged(con: duckdb.DuckDBPyConnection, staged: str, site: str, force: 
     """Replace `site` in every dump table with the staged rows, in one transaction.
 
     Returns "ingested", or "kept-newer" when the database holds a newer snapshot of the site
-    (unless `force`).
+    (unless `force`). Raises DumpError, changing nothing, when the staged snapshot is empty or
+    has under half the loaded posts (unless `force`; `load.refuse_shrinking`).
     """
     con.execute(SQL("attach"), [staged])
     try:
         newest = con.execute(SQL("newest")).fetchall()[0][0]
         if not force and newer_loaded(con, site, newest):
             return "kept-newer"
+        if not force:
+            [(posts, rows, where)] = con.execute(SQL("staged_rows")).fetchall()
+            refuse_shrinking(con, site, posts or 0, rows or 0, where or site)
         with transaction(con):
+            rekey_dumps(con)
             for table in DUMP_TABLES:
                 for statement in SQL.statements("replace", table=table):
                     con.execute(statement, [[site]] if "?" in statement else [])

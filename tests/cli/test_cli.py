@@ -21,7 +21,7 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 
 def test_every_step_has_a_command_in_pipeline_order() -> None:
     assert list(COMMANDS) == ["acquire", "ingest", "text", "classify", "evaluate", "topics", "stages", "export",
-                              "report", "agreement", "query", "run", "serve"]
+                              "report", "agreement", "query", "run", "serve", "clean"]
     assert list(COMMANDS)[:9] == [step.name for step in STEPS]
 
 

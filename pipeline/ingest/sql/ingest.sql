@@ -19,7 +19,40 @@ SELECT any_value(dump_id), max(newest_date) FROM dumps WHERE site = $site;
 
 -- name: loaded_files
 -- The files of a site already in the database, to skip re-ingesting an identical dump.
-SELECT file, source_sha256, pipeline_version FROM dumps WHERE site = $site ORDER BY file;
+SELECT file, source_sha256, pipeline_version FROM dumps WHERE site = $site ORDER BY file, source_sha256;
+
+-- name: loaded_sources
+-- The source files of a site's snapshot and their checksums (which exports `--add` may skip).
+SELECT source, source_sha256 FROM dumps WHERE site = $site ORDER BY source;
+
+-- name: loaded_file_dates
+-- (file, sha256, newest date) of each file of a site's snapshot: its dump_id is computed from them.
+SELECT file, sha256, newest_date FROM dumps WHERE site = $site;
+
+-- name: loaded_posts
+-- A site's posts as the parser makes them (the columns read from a file, in table order), so
+-- exports added with --add are compared with them row by row.
+SELECT * EXCLUDE (site, dump_id, tags, is_watermark) FROM posts WHERE site = $site ORDER BY id;
+
+-- name: set_dump_id
+-- Every row of a site joins the snapshot its exports now form (after --add).
+UPDATE {table} SET dump_id = $dump_id WHERE site = $site;
+
+-- name: dumps_key
+-- The key columns of the dumps table: (site, file) in databases made before several Data Explorer
+-- exports of a site could form one snapshot, (site, file, source) since.
+SELECT constraint_column_names FROM duckdb_constraints()
+WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'dumps'
+  AND constraint_type = 'PRIMARY KEY';
+
+-- name: rename_dumps
+ALTER TABLE dumps RENAME TO dumps_keyed_by_file;
+
+-- name: copy_dumps
+INSERT INTO dumps BY NAME SELECT * FROM dumps_keyed_by_file;
+
+-- name: drop_old_dumps
+DROP TABLE dumps_keyed_by_file;
 
 -- name: delete_site
 DELETE FROM {table} WHERE site = $site;

@@ -13,6 +13,11 @@ DETACH staged;
 -- How current the staged snapshot is.
 SELECT max(newest_date) FROM staged.dumps;
 
+-- name: staged_rows
+-- Posts and rows in all of the staged snapshot, and its Posts file (for the shrink guard).
+SELECT sum(rows) FILTER (WHERE file = 'Posts'), sum(rows), min(source) FILTER (WHERE file = 'Posts')
+FROM staged.dumps;
+
 -- name: replace
 -- Parameter: the list of staged sites.
 DELETE FROM main.{table} WHERE site IN (SELECT unnest(?::VARCHAR[]));

@@ -12,7 +12,8 @@
 -- below in one transaction (pipeline/ingest/load.py).
 
 CREATE TABLE IF NOT EXISTS dumps (  -- one row per dump file ingested per site: provenance of every row
-                                    -- (source, checksums, size, parse time)
+                                    -- (source, checksums, size, parse time); a snapshot made of several
+                                    -- Data Explorer exports has a row per export
     site             VARCHAR NOT NULL,   -- the Stack Exchange site, e.g. ai.stackexchange.com
     dump_id          VARCHAR NOT NULL,   -- the snapshot: site@YYYY-MM-DD-xxxxxxxx (newest date in its
                                          -- files, 8 hex of their SHA-256)
@@ -23,12 +24,13 @@ CREATE TABLE IF NOT EXISTS dumps (  -- one row per dump file ingested per site: 
     sha256           VARCHAR NOT NULL,   -- SHA-256 of the raw bytes (the archive member, or the file)
     source_sha256    VARCHAR NOT NULL,   -- SHA-256 of the file on disk (the archive itself for a .7z):
                                          -- same value, file and pipeline_version => re-ingest is a no-op
-    rows             BIGINT NOT NULL,    -- rows parsed from the file
+    rows             BIGINT NOT NULL,    -- rows loaded from the file (a Data Explorer export's rows that
+                                         -- an earlier export of the snapshot already gave count there)
     newest_date      TIMESTAMP,          -- newest CreationDate/LastActivityDate in the file
     parse_seconds    DOUBLE NOT NULL,    -- time spent parsing the file
     pipeline_version VARCHAR NOT NULL,   -- ingest's version when the file was loaded
     ingested_at      TIMESTAMP NOT NULL, -- when the file was loaded (local time)
-    PRIMARY KEY (site, file)
+    PRIMARY KEY (site, file, source)
 );
 
 CREATE TABLE IF NOT EXISTS posts (  -- one row per post of a dump (Posts.xml or a Data Explorer export):
