@@ -33,7 +33,7 @@ def clean_command(db_path: Path, staging_dir: Path | None, dry_run: bool) -> Non
 
     places = dict.fromkeys(p.resolve() for p in (Path(tempfile.gettempdir()), db_path.parent, staging_dir)
                            if p is not None and p.is_dir())
-    found = [stale for place in places for stale in (stale_folders(place) if dry_run else remove_stale(place))]
+    found = [stale for place in places for stale in (stale_folders(place) if dry_run else remove_stale(place, quiet=True))]
     verb = "would remove" if dry_run else "removed"
     for stale in found:
         click.echo(f"{verb} {stale.path} ({stale.bytes / 1e6:,.1f} MB): {stale.why}")

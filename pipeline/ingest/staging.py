@@ -126,12 +126,14 @@ def _size(folder: Path) -> int:
     return total
 
 
-def remove_stale(parent: Path | None = None) -> list[Stale]:
-    """Remove the staging folders of dead runs under `parent`; returns what was removed."""
+def remove_stale(parent: Path | None = None, quiet: bool = False) -> list[Stale]:
+    """Remove the staging folders of dead runs under `parent`; returns what was removed (logged
+    as a warning, unless `quiet`: `stackmine clean` prints the list itself)."""
     removed = []
     for stale in stale_folders(parent):
         shutil.rmtree(stale.path, ignore_errors=True)
-        log.warning("removed %s (%.1f MB), left by an ingest that did not finish: %s", stale.path,
-                    stale.bytes / 1e6, stale.why)
+        if not quiet:
+            log.warning("removed %s (%.1f MB), left by an ingest that did not finish: %s", stale.path,
+                        stale.bytes / 1e6, stale.why)
         removed.append(stale)
     return removed
