@@ -6,6 +6,9 @@ GB at Stack Overflow scale), and nothing would ever remove it. So each folder re
 (the process id and that process's start time, which tells a live owner from a later process
 that got the same id), and every ingest, and `stackmine clean`, removes the folders whose owner
 is gone. A live run's folder is never touched: not another ingest's, not one started a moment ago.
+The owner file also names the host and the boot: a folder made on another host sharing the
+folder (another container, another machine on a network disk), whose processes this one cannot
+see, is judged only by how long nothing in it changed; one made before the last reboot is stale.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import json
 import logging
 import os
 import shutil
+import socket
 import tempfile
 import time
 from collections.abc import Iterator
@@ -52,6 +56,20 @@ def process_start(pid: int) -> str | None:
     return stat.rsplit(")", 1)[1].split()[19]
 
 
+def boot_id() -> str | None:
+    """This boot of the machine (Linux), to tell folders made before a reboot."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return None
+
+
+def owner_record() -> dict:
+    """What a staging folder records of the process that made it."""
+    return {"pid": os.getpid(), "start": process_start(os.getpid()), "host": socket.gethostname(),
+            "boot": boot_id()}
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -68,8 +86,7 @@ def staging_folder(parent: Path | None = None) -> Iterator[Path]:
     process, removed when the block ends; stale folders of dead runs there are removed first."""
     remove_stale(parent)
     with tempfile.TemporaryDirectory(prefix=PREFIX, dir=parent) as tmp:
-        owner = {"pid": os.getpid(), "start": process_start(os.getpid())}
-        (Path(tmp) / OWNER).write_text(json.dumps(owner))
+        (Path(tmp) / OWNER).write_text(json.dumps(owner_record()))
         yield Path(tmp)
 
 
@@ -91,17 +108,26 @@ def _why_stale(folder: Path) -> str | None:
         owner = json.loads((folder / OWNER).read_text())
         pid, start = int(owner["pid"]), owner["start"]
     except FileNotFoundError:
-        idle = time.time() - _newest_change(folder)
-        if idle > UNOWNED_AFTER_SECONDS:
-            return f"no owner recorded and unchanged for {idle / 3600:.0f} h"
-        return None
+        return _idle(folder, "no owner recorded")
     except (OSError, ValueError, KeyError, TypeError):
         return None  # unreadable: leave it to its owner, whoever that is
+    if owner.get("host", socket.gethostname()) != socket.gethostname():
+        return _idle(folder, f"made on host {owner['host']}")
+    if owner.get("boot") and boot_id() and owner["boot"] != boot_id():
+        return f"its run (PID {pid}) was before the machine restarted"
     now = process_start(pid)
     if now is None:
         return f"its run (PID {pid}) has ended"
     if start is not None and now not in (start, "unknown"):
         return f"its run (PID {pid}) has ended (the PID now belongs to another process)"
+    return None
+
+
+def _idle(folder: Path, who: str) -> str | None:
+    """Stale when nothing in `folder` changed for UNOWNED_AFTER_SECONDS (its owner cannot be asked)."""
+    idle = time.time() - _newest_change(folder)
+    if idle > UNOWNED_AFTER_SECONDS:
+        return f"{who} and unchanged for {idle / 3600:.0f} h"
     return None
 
 

@@ -21,7 +21,7 @@ from tests.support import TEST_DATA
 
 from flows.cli.clean import clean_command
 from pipeline.ingest.load import ingest
-from pipeline.ingest.staging import OWNER, PREFIX, UNOWNED_AFTER_SECONDS, process_start, staging_folder
+from pipeline.ingest.staging import OWNER, PREFIX, UNOWNED_AFTER_SECONDS, owner_record, process_start, staging_folder
 from pipeline.steps import connect
 
 CUT_SITE = TEST_DATA / "datascience.meta.stackexchange.com"
@@ -39,13 +39,16 @@ def _ended_process() -> tuple[int, str]:
 def _folders(root: Path) -> dict[str, Path]:
     """One staging folder per case, with a part file of 1,000 bytes in each."""
     dead_pid, dead_start = _ended_process()
+    me = owner_record()
     owners = {
-        "dead": {"pid": dead_pid, "start": dead_start},
-        "live": {"pid": os.getpid(), "start": process_start(os.getpid())},
-        "reused-pid": {"pid": os.getpid(), "start": "1"},  # this PID, but not the process that made it
+        "dead": {**me, "pid": dead_pid, "start": dead_start},
+        "live": me,
+        "reused-pid": {**me, "start": "1"},  # this PID, but not the process that made it
+        "before-reboot": {**me, "boot": "00000000-0000-0000-0000-000000000000"},
+        "other-host": {**me, "pid": dead_pid, "host": "another-container"},  # its PIDs are not ours to ask
     }
     folders = {}
-    for case in ("dead", "live", "reused-pid", "unowned-fresh", "unowned-old"):
+    for case in ("dead", "live", "reused-pid", "before-reboot", "other-host", "unowned-fresh", "unowned-old"):
         folder = root / f"{PREFIX}{case}"
         (folder / "file-1").mkdir(parents=True)
         (folder / "file-1" / "Posts.000000.arrow").write_bytes(b"\0" * 1000)
@@ -66,14 +69,15 @@ def test_the_next_ingest_removes_staging_of_ended_runs_only(tmp_path: Path) -> N
         ingest(con, [CUT_SITE], staging_dir=stage)
     finally:
         con.close()
-    assert sorted(p.name for p in stage.iterdir()) == [f"{PREFIX}live", f"{PREFIX}unowned-fresh"]
+    assert sorted(p.name for p in stage.iterdir()) == [f"{PREFIX}live", f"{PREFIX}other-host", f"{PREFIX}unowned-fresh"]
     assert (folders["live"] / "file-1" / "Posts.000000.arrow").exists()
 
 
 def test_a_run_records_itself_as_owner(tmp_path: Path) -> None:
     with staging_folder(tmp_path) as folder:
         assert folder.name.startswith(PREFIX)
-        assert json.loads((folder / OWNER).read_text()) == {"pid": os.getpid(), "start": process_start(os.getpid())}
+        assert json.loads((folder / OWNER).read_text()) == owner_record()
+        assert owner_record()["pid"] == os.getpid() and owner_record()["start"] == process_start(os.getpid())
     assert not folder.exists()
 
 
@@ -83,14 +87,15 @@ def test_clean_lists_and_removes(tmp_path: Path) -> None:
     args = ["--db", str(tmp_path / "none.duckdb"), "--staging-dir", str(stage)]
     listed = CliRunner().invoke(clean_command, [*args, "--dry-run"])
     assert listed.exit_code == 0, listed.output
-    assert len([line for line in listed.output.splitlines() if line.startswith("would remove " + str(stage))]) == 3
+    assert len([line for line in listed.output.splitlines() if line.startswith("would remove " + str(stage))]) == 4
     assert f"would remove {stage / (PREFIX + 'dead')} (0.0 MB): its run (PID " in listed.output
     assert f"would remove {stage / (PREFIX + 'unowned-old')} (0.0 MB): no owner recorded and unchanged for 25 h" in listed.output
-    assert len(list(stage.iterdir())) == 5
+    assert f"would remove {stage / (PREFIX + 'before-reboot')} (0.0 MB): its run (PID {os.getpid()}) was before the machine restarted" in listed.output
+    assert len(list(stage.iterdir())) == 7
     done = CliRunner().invoke(clean_command, args)
     assert done.exit_code == 0, done.output
-    assert "removed 3 stale staging folder(s)" in done.output.splitlines()[-1]
-    assert sorted(p.name for p in stage.iterdir()) == [f"{PREFIX}live", f"{PREFIX}unowned-fresh"]
+    assert "removed 4 stale staging folder(s)" in done.output.splitlines()[-1]
+    assert sorted(p.name for p in stage.iterdir()) == [f"{PREFIX}live", f"{PREFIX}other-host", f"{PREFIX}unowned-fresh"]
     assert not (tmp_path / "none.duckdb").exists()  # clean never opens the database
 
 
