@@ -249,9 +249,11 @@ def exports_to_add(con: duckdb.DuckDBPyConnection, site: str, files: list[DumpFi
 def loaded_exports(con: duckdb.DuckDBPyConnection, site: str) -> SedeRows:
     """The posts of `site`'s loaded snapshot as SedeRows, so exports added to it are checked
     against them (the same post again is dropped, a different one refused)."""
-    seen = SedeRows()
-    table = con.sql(SQL("loaded_posts"), params={"site": site}).to_arrow_table()
-    seen.add(table, f"the loaded snapshot {_loaded_dump(con, site)}", None)
+    seen, label = SedeRows(), f"the loaded snapshot {_loaded_dump(con, site)}"
+    # batch by batch: a site made of many exports holds bodies of hundreds of MB; only a digest
+    # per post is kept
+    for batch in con.sql(SQL("loaded_posts"), params={"site": site}).to_arrow_reader(50_000):
+        seen.add(pa.Table.from_batches([batch]), label, None)
     return seen
 
 
