@@ -132,6 +132,7 @@ def ingest_sites(con: duckdb.DuckDBPyConnection, sites: dict[str, list[DumpFile]
     report = IngestReport()
     todo, adding = {}, set()
     for name, files in sites.items():
+        files = distinct_files(files, hashes)
         loaded = _loaded_dump(con, name)
         if add:
             files = exports_to_add(con, name, files, hashes)
@@ -151,6 +152,19 @@ def ingest_sites(con: duckdb.DuckDBPyConnection, sites: dict[str, list[DumpFile]
         _stage_and_load(con, todo, report, force, progress, workers, staging_dir, hashes, adding)
     report.seconds = time.monotonic() - started
     return report
+
+
+def distinct_files(files: list[DumpFile], source_hashes: dict[Path, str]) -> list[DumpFile]:
+    """`files` without repeats of the same content: a Data Explorer export saved twice under
+    other names is read once (its rows would all be repeats), and `dumps` keeps one row for it."""
+    kept: dict[tuple[str, str | None, str], DumpFile] = {}
+    for dump_file in files:
+        key = (dump_file.file, dump_file.member, source_hashes[dump_file.source])
+        if key in kept:
+            log.info("%s: the same file as %s; read once", dump_file.label, kept[key].label)
+            continue
+        kept[key] = dump_file
+    return list(kept.values())
 
 
 def _stage_and_load(con: duckdb.DuckDBPyConnection, todo: dict[str, list[DumpFile]], report: IngestReport,
@@ -261,18 +275,20 @@ def rekey_dumps(con: duckdb.DuckDBPyConnection) -> bool:
     """Give a `dumps` table made before Data Explorer exports could be combined its new key.
 
     It was keyed by (site, file), which allows one Posts file per site; several exports of one
-    site need (site, file, source). DuckDB cannot change a key in place, so the table is rebuilt
+    site need (site, file, source_sha256) (their `source` may be the same name, `site/export.csv`,
+    from two folders; files with equal checksums are read once). DuckDB cannot change a key in
+    place, so the table is rebuilt
     from its rows, inside the caller's load transaction (a failed or killed load leaves the old
     table as it was, and a refused run does not touch it).
     """
     [(key,)] = con.execute(SQL("dumps_key")).fetchall() or [(None,)]
-    if key != ["site", "file"]:
+    if key is None or key == ["site", "file", "source_sha256"]:
         return False
     con.execute(SQL("rename_dumps"))
     con.execute(STEP.tables().text())
     con.execute(SQL("copy_dumps"))
     con.execute(SQL("drop_old_dumps"))
-    log.info("dumps: rebuilt with the key (site, file, source)")
+    log.info("dumps: rebuilt with the key (site, file, source_sha256)")
     return True
 
 

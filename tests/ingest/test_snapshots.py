@@ -181,12 +181,30 @@ def test_two_exports_of_one_site_form_one_snapshot(tmp_path: Path) -> None:
             (SO, "loaded", PARTS_DUMP, 50)]
         assert con.execute("SELECT count(DISTINCT id), count(*) FROM posts").fetchone() == (50, 50)
         assert con.execute("SELECT file, source, rows, dump_id FROM dumps ORDER BY source").fetchall() == [
-            ("Posts", str(PART1), 30, PARTS_DUMP), ("Posts", str(PART2), 20, PARTS_DUMP)]
+            ("Posts", f"{SO}/part1.csv", 30, PARTS_DUMP), ("Posts", f"{SO}/part2.csv", 20, PARTS_DUMP)]
         # the rows part 2 repeats are part 1's, loaded once
         assert con.execute("SELECT min(id), max(id) FROM posts WHERE id IN (72276575, 72310137)").fetchone() == (
             72276575, 72310137)
         again = ingest(con, [PART2, PART1])
         assert [s.status for s in again.sites] == ["unchanged"]
+    finally:
+        con.close()
+
+
+def test_exports_of_the_same_name_from_two_folders_and_a_file_given_twice(tmp_path: Path) -> None:
+    """dumps.source keeps a path from the site folder down, so two chunks saved as
+    stackoverflow.com/export.csv in two folders have the same source: the key is the checksum.
+    The same content under two names is read once."""
+    first, second, again = (tmp_path / d / SO / "export.csv" for d in ("a", "b", "c"))
+    for path, part in ((first, PART1), (second, PART2), (again, PART1)):
+        path.parent.mkdir(parents=True)
+        shutil.copyfile(part, path)
+    con = connect(tmp_path / "db.duckdb")
+    try:
+        report = ingest(con, [first, second, again])
+        assert [(s.status, s.dump_id, s.rows["posts"]) for s in report.sites] == [("loaded", PARTS_DUMP, 50)]
+        assert con.execute("SELECT source, rows FROM dumps ORDER BY rows DESC").fetchall() == [
+            (f"{SO}/export.csv", 30), (f"{SO}/export.csv", 20)]
     finally:
         con.close()
 
@@ -222,7 +240,8 @@ def test_an_export_is_added_to_the_loaded_ones(tmp_path: Path) -> None:
             ("added", PARTS_DUMP, 50, 211)]
         assert con.execute("SELECT DISTINCT dump_id FROM posts UNION SELECT DISTINCT dump_id FROM post_tags").fetchall() == [
             (PARTS_DUMP,)]
-        assert con.execute("SELECT source, rows FROM dumps ORDER BY source").fetchall() == [(str(PART1), 30), (str(PART2), 20)]
+        assert con.execute("SELECT source, rows FROM dumps ORDER BY source").fetchall() == [
+            (f"{SO}/part1.csv", 30), (f"{SO}/part2.csv", 20)]
         assert [s.status for s in ingest_sources(con, [PART2], add=True).sites] == ["unchanged"]
         assert [s.status for s in ingest_sources(con, [PART1, PART2]).sites] == ["unchanged"]
     finally:
@@ -269,7 +288,7 @@ def test_a_database_keyed_the_old_way_is_rekeyed_on_load(sample_db_copy: Path) -
     """Databases made before this change key `dumps` by (site, file): the first load that needs
     the new key rebuilds the table, keeping its rows."""
     con = duckdb.connect(str(sample_db_copy))
-    old = STEP.tables().text().replace("PRIMARY KEY (site, file, source)", "PRIMARY KEY (site, file)")
+    old = STEP.tables().text().replace("PRIMARY KEY (site, file, source_sha256)", "PRIMARY KEY (site, file)")
     con.execute("ALTER TABLE dumps RENAME TO d")
     con.execute(old)
     con.execute("INSERT INTO dumps SELECT * FROM d")
@@ -283,7 +302,7 @@ def test_a_database_keyed_the_old_way_is_rekeyed_on_load(sample_db_copy: Path) -
         report = ingest(con, [PART1, PART2], site="datascience.stackexchange.com")
         assert [s.status for s in report.sites] == ["loaded"]
         assert con.execute("SELECT constraint_column_names FROM duckdb_constraints() WHERE table_name = 'dumps' "
-                           "AND constraint_type = 'PRIMARY KEY'").fetchall() == [(["site", "file", "source"],)]
+                           "AND constraint_type = 'PRIMARY KEY'").fetchall() == [(["site", "file", "source_sha256"],)]
         assert con.execute("SELECT count(*) FROM dumps").fetchone() == (11,)
         assert con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'dumps'").fetchone()[0].startswith(
             "one row per dump file")

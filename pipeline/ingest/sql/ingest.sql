@@ -40,7 +40,7 @@ UPDATE {table} SET dump_id = $dump_id WHERE site = $site;
 
 -- name: dumps_key
 -- The key columns of the dumps table: (site, file) in databases made before several Data Explorer
--- exports of a site could form one snapshot, (site, file, source) since.
+-- exports of a site could form one snapshot, (site, file, source_sha256) since.
 SELECT constraint_column_names FROM duckdb_constraints()
 WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'dumps'
   AND constraint_type = 'PRIMARY KEY';

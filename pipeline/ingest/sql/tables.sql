@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS dumps (  -- one row per dump file ingested per site: 
     parse_seconds    DOUBLE NOT NULL,    -- time spent parsing the file
     pipeline_version VARCHAR NOT NULL,   -- ingest's version when the file was loaded
     ingested_at      TIMESTAMP NOT NULL, -- when the file was loaded (local time)
-    PRIMARY KEY (site, file, source)
+    PRIMARY KEY (site, file, source_sha256)
 );
 
 CREATE TABLE IF NOT EXISTS posts (  -- one row per post of a dump (Posts.xml or a Data Explorer export):
