@@ -1,8 +1,15 @@
 -- Statements of pipeline/core/db.py, one per `-- name:` section.
 
--- name: insert_batch
--- Append one registered Arrow batch to a stage's table; {table} is a table name from code.
-INSERT INTO {table} SELECT * FROM replace_scope_batch;
+-- name: setting
+-- The current value of one DuckDB setting (db.settings). Parameter: $name.
+SELECT current_setting($name);
+
+-- name: set
+-- {name} is a DuckDB setting named in code; the value is a parameter.
+SET {name} = $value;
+
+-- name: reset
+RESET {name};
 
 -- name: sandbox
 -- Read-only alone still lets `COPY ... TO` write files and `ATTACH` other databases: switch file
