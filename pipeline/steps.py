@@ -14,6 +14,7 @@ them in order and derives the rest:
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,10 +48,12 @@ def schema() -> list[SqlFile]:
 def connect(path: str | Path = DEFAULT_DB, read_only: bool = False,
             wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) a stackmine database with every step's tables; a derived table
-    whose columns changed in a new version is rebuilt (`rebuild_changed`)."""
+    whose columns changed in a new version is rebuilt (`rebuild_changed`), one whose declared key
+    changed is rekeyed with its rows (`rekey_changed`)."""
     con = _connect(path, read_only=read_only, wait_seconds=wait_seconds, schema=schema())
     if not read_only:
         rebuild_changed(con)
+        rekey_changed(con)
     return con
 
 
@@ -82,6 +85,60 @@ def rebuild_changed(con: duckdb.DuckDBPyConnection) -> list[str]:
             ensure_schema(con, [ddl])
             rebuilt.extend(stale)
     return rebuilt
+
+
+@functools.cache
+def declared_keys(ddl: SqlFile) -> dict[str, list[str]]:
+    """The PRIMARY KEY columns of each table of a DDL file that declares one, as DuckDB reads the
+    DDL (created in a throwaway in-memory database, so the text is never parsed here)."""
+    scratch = duckdb.connect()
+    try:
+        scratch.execute(ddl.text())
+        return {table: list(columns) for table, columns in scratch.execute(LEDGER_SQL("primary_keys")).fetchall()}
+    finally:
+        scratch.close()
+
+
+def rekey_changed(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Give each derived table whose columns are as its DDL says but whose declared PRIMARY KEY is
+    not (a key added, dropped or changed in a new version) the DDL's key, keeping its rows and the
+    ledger's records: set aside, created again, refilled, dropped, in one transaction. DuckDB
+    cannot alter a key in place. question_text and question_labels lost theirs for issue 14: an
+    ART index that DuckDB holds in memory and rebuilds on every replace of a scope.
+
+    Rows that break a key the DDL adds make the step's tables be rebuilt instead (emptied, its
+    ledger rows forgotten: the step runs again). Returns the tables rekeyed or rebuilt."""
+    changed = []
+    live = {table: list(columns) for table, columns in con.execute(LEDGER_SQL("primary_keys")).fetchall()}
+    for step in STEPS:
+        ddl = step.tables()
+        if ddl is None or step.name in INPUT_STEPS:
+            continue
+        wanted = declared_keys(ddl)
+        for table in (t.name for t in parse_tables(ddl)):
+            if live.get(table) == wanted.get(table) or not con.execute(LEDGER_SQL("columns"), [table]).fetchall():
+                continue
+            try:
+                with transaction(con):
+                    con.execute(LEDGER_SQL("set_aside", table=table))
+                    con.execute(ddl.text())  # creates just the table set aside: the others exist
+                    con.execute(LEDGER_SQL("refill", table=table))
+                    con.execute(LEDGER_SQL("drop_table", table=f"{table}_rekeyed"))
+            except duckdb.ConstraintException:
+                with transaction(con):
+                    for name in (t.name for t in parse_tables(ddl)):
+                        con.execute(LEDGER_SQL("drop_table", table=name))
+                    con.execute(LEDGER_SQL("forget_step"), [step.name])
+            ensure_schema(con, [ddl])  # the comments of the new table
+            changed.append(table)
+    return changed
+
+
+def parse_tables(ddl: SqlFile) -> list:
+    """The tables a DDL file creates, in order (pipeline.core.comments.parse)."""
+    from pipeline.core.comments import parse
+
+    return parse(ddl.text())
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
