@@ -37,7 +37,8 @@ RULE_VERSIONS = {name.split("/")[-1].split(".")[0]: name.split(".")[-2] for name
 LAYER_VERSION = "learned-lr-" + MODEL_FILE.split(".")[-2]
 # What `question_labels.classifier_version` says for the default rules.
 CLASSIFIER_VERSION = ENGINE_VERSION + "".join(f"+{f}-{v}" for f, v in RULE_VERSIONS.items()) + f"+{LAYER_VERSION}"
-BATCH_ROWS = 20_000
+# Questions per batch (held in Python at a time); see pipeline/text/extract.py BATCH_ROWS.
+BATCH_ROWS = 2_000
 # json.dumps(..., sort_keys=True) builds a new encoder per call; one encoder, the same text.
 _evidence_json = json.JSONEncoder(sort_keys=True).encode
 
