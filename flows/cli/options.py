@@ -28,6 +28,11 @@ wait_option = click.option(
 
 site_option = click.option("--site", help="Only this site (default: every site in the database).")
 
+stage_workers_option = click.option(
+    "--workers", type=click.IntRange(min=1),
+    help="Cores to use, this process included (default: all cores for a site of 20,000 questions or more, "
+         "else this process alone). The rows are the same whatever the number.")
+
 
 def site_scopes(con, site: str | None) -> list:
     """The ledger scopes of a per-site verb: the site asked for, else every ingested site."""

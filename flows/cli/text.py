@@ -6,15 +6,16 @@ from pathlib import Path
 
 import click
 
-from flows.cli.options import db_option, site_option, wait_option, site_scopes
+from flows.cli.options import db_option, site_option, site_scopes, stage_workers_option, wait_option
 from pipeline.text import STEP
 
 
 @click.command(STEP.name)
 @db_option
 @site_option
+@stage_workers_option
 @wait_option
-def text_command(db_path: Path, site: str | None, wait_seconds: float) -> None:
+def text_command(db_path: Path, site: str | None, workers: int | None, wait_seconds: float) -> None:
     """Rebuild question_text from posts: prose without code, <pre> code blocks (tracebacks), inline
     code and links kept apart, so later stages never parse HTML again. Replaces each site's rows
     in one transaction.
@@ -22,14 +23,14 @@ def text_command(db_path: Path, site: str | None, wait_seconds: float) -> None:
     \b
     Example:
       stackmine text
-      stackmine text --site stackoverflow.com --db data/so.duckdb
+      stackmine text --site stackoverflow.com --db data/so.duckdb --workers 8
     """
     from pipeline.steps import connect, run_step
     from pipeline.text.extract import run
 
     con = connect(db_path, wait_seconds=wait_seconds)
     try:
-        n = sum(run_step(con, STEP, scope, lambda s=scope: run(con, s, progress=True), force=True).rows
+        n = sum(run_step(con, STEP, scope, lambda s=scope: run(con, s, progress=True, workers=workers), force=True).rows
                 for scope in site_scopes(con, site))
     finally:
         con.close()

@@ -12,7 +12,7 @@ STEP = Step(
     # The rule files and the trained layer: their names carry their versions, which become part
     # of `question_labels.classifier_version`; their bytes key the ledger.
     rules=("rules/platforms.v2.yaml", "rules/ml.v2.yaml", "rules/stages.v2.yaml", "models/classifier-lr.v2.json"),
-    command="stackmine classify [--site S]",
+    command="stackmine classify [--site S] [--workers N]",
     entry="pipeline.classify.classifier:run",
     has_tables=True,
 )

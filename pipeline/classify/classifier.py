@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 
 import duckdb
 import pyarrow as pa
@@ -24,6 +23,7 @@ from pipeline.classify.model import MODEL_FILE, LayerModel
 from pipeline.core.db import replace_scope
 from pipeline.core.gcpause import cyclic_gc_paused
 from pipeline.core.step import Scope
+from pipeline.core.workers import map_batches, worker_count
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ RULE_VERSIONS = {name.split("/")[-1].split(".")[0]: name.split(".")[-2] for name
 LAYER_VERSION = "learned-lr-" + MODEL_FILE.split(".")[-2]
 # What `question_labels.classifier_version` says for the default rules.
 CLASSIFIER_VERSION = ENGINE_VERSION + "".join(f"+{f}-{v}" for f, v in RULE_VERSIONS.items()) + f"+{LAYER_VERSION}"
-# Questions per batch (held in Python at a time); see pipeline/text/extract.py BATCH_ROWS.
+# Questions per batch (held in Python at a time, per worker); see pipeline/text/extract.py BATCH_ROWS.
 BATCH_ROWS = 2_000
 # json.dumps(..., sort_keys=True) builds a new encoder per call; one encoder, the same text.
 _evidence_json = json.JSONEncoder(sort_keys=True).encode
@@ -119,11 +119,19 @@ def _label_batch(classifier: Classifier, rows: list[tuple]) -> pa.RecordBatch:
     return pa.RecordBatch.from_pydict(cols, schema=_SCHEMA)
 
 
-def _input_rows(con: duckdb.DuckDBPyConnection, site: str | None) -> Iterator[list[tuple]]:
-    """Stream the scope's rows in batches (Arrow record batches: memory stays flat on big sites)."""
-    reader = con.sql(SQL("questions"), params=[site, site]).to_arrow_reader(BATCH_ROWS)
-    for batch in reader:
-        yield list(zip(*(column.to_pylist() for column in batch.columns)))
+# The classifier of this process, set once per process by `use_classifier` (pipeline/core/workers.py
+# runs it in each worker): sending it with every batch would pickle the rules and the model each time.
+_CLASSIFIER: dict[str, Classifier] = {}
+
+
+def use_classifier(classifier: Classifier) -> None:
+    _CLASSIFIER["classifier"] = classifier
+
+
+def label_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """question_labels rows of a batch of the `questions` statement's rows, labelled by the
+    classifier `use_classifier` set in this process (a worker's, or the caller's own)."""
+    return _label_batch(_CLASSIFIER["classifier"], list(zip(*(column.to_pylist() for column in batch.columns))))
 
 
 def classify(
@@ -131,19 +139,28 @@ def classify(
     site: str | None = None,
     progress: bool = False,
     classifier: Classifier | None = None,
+    workers: int | None = None,
 ) -> int:
     """Relabel every parsed question of `site` (or all sites); returns questions labelled.
 
     Reads only `question_text`; replaces the scope's `question_labels` rows in one transaction,
-    so an interrupted run leaves the previous labels and a rerun gives the same table.
+    so an interrupted run leaves the previous labels and a rerun gives the same table. `workers`
+    cores label the questions, each process with a copy of `classifier` (default: every core for a
+    large scope, see pipeline/core/workers.py); the rows are the same, in the same order, whatever
+    their number.
     """
     classifier = classifier or Classifier()
     total = con.execute(SQL("count"), [site, site]).fetchall()[0][0]
     reader = con.cursor()
-    batches = (pa.Table.from_batches([_label_batch(classifier, rows)]) for rows in _input_rows(reader, site))
-    written = replace_scope(con, "question_labels", (SQL("delete"), [site, site]), batches,
-                            total, "classify", progress)
-    reader.close()
+    try:
+        # Not ordered (see classify.sql): the scan's order is the table's, whatever the workers.
+        batches = reader.sql(SQL("questions"), params=[site, site]).to_arrow_reader(BATCH_ROWS)
+        labelled = map_batches(label_batch, batches, worker_count(workers, total), use_classifier, (classifier,))
+        written = replace_scope(con, "question_labels", (SQL("delete"), [site, site]), labelled,
+                                total, "classify", progress)
+    finally:
+        _CLASSIFIER.clear()
+        reader.close()
     log.info("question_labels: %d questions (%s), %s", written, site or "all sites", classifier.version)
     return written
 
@@ -153,6 +170,6 @@ def summary(con: duckdb.DuckDBPyConnection, site: str | None = None) -> list[tup
     return con.execute(SQL("summary"), [site, site]).fetchall()
 
 
-def run(con: duckdb.DuckDBPyConnection, scope: Scope, progress: bool = False) -> int:
+def run(con: duckdb.DuckDBPyConnection, scope: Scope, progress: bool = False, workers: int | None = None) -> int:
     """The classify step for one site (or every site, for an empty scope)."""
-    return classify(con, site=scope.sites[0] if scope.sites else None, progress=progress)
+    return classify(con, site=scope.sites[0] if scope.sites else None, progress=progress, workers=workers)

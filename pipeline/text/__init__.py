@@ -9,7 +9,7 @@ STEP = Step(
     summary="HTML → prose, code, inline code, links",
     reads=("posts",),
     writes=("question_text",),
-    command="stackmine text [--site S]",
+    command="stackmine text [--site S] [--workers N]",
     entry="pipeline.text.extract:run",
     has_tables=True,
 )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import duckdb
@@ -19,13 +18,14 @@ from lxml import etree
 
 from pipeline.core.db import replace_scope
 from pipeline.core.step import Scope
+from pipeline.core.workers import map_batches, worker_count
 from pipeline.text import STEP
 
 log = logging.getLogger(__name__)
 
 SQL = STEP.sql()
 TEXT_VERSION = STEP.version
-# Questions per batch: what is held in Python at a time. 20,000 held about 300 MB of parsed text
+# Questions per batch: what is held in Python at a time (and per worker). 20,000 held about 300 MB of parsed text
 # and lxml memory; 2,000 costs no measurable speed.
 BATCH_ROWS = 2_000
 
@@ -161,29 +161,36 @@ def _rows_to_batch(rows: list[tuple]) -> pa.RecordBatch:
     return pa.RecordBatch.from_pydict(cols, schema=_SCHEMA)
 
 
-def _question_rows(con: duckdb.DuckDBPyConnection, site: str | None) -> Iterator[list[tuple]]:
-    """Stream the scope's rows in batches (Arrow record batches: memory stays flat on big sites)."""
-    reader = con.sql(SQL("questions"), params=[site, site]).to_arrow_reader(BATCH_ROWS)
-    for batch in reader:
-        yield list(zip(*(column.to_pylist() for column in batch.columns)))
+def text_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """question_text rows of a batch of posts rows (the `questions` statement's columns); runs in
+    the stage's worker processes (pipeline/core/workers.py) or in this one."""
+    return _rows_to_batch(list(zip(*(column.to_pylist() for column in batch.columns))))
 
 
-def extract(con: duckdb.DuckDBPyConnection, site: str | None = None, progress: bool = False) -> int:
+def extract(con: duckdb.DuckDBPyConnection, site: str | None = None, progress: bool = False,
+            workers: int | None = None) -> int:
     """Rebuild `question_text` for one site (or all) from `posts`; returns questions written.
 
     Reads questions (post_type_id 1, not dump watermarks) and replaces the scope's rows in one
     transaction, so a failed run leaves the previous text in place and a rerun gives the same table.
+    `workers` cores parse the HTML (default: every core for a large scope, this process alone for
+    a small one; pipeline/core/workers.py); the rows are the same, in the same order, whatever
+    their number.
     """
     total = con.execute(SQL("count"), [site, site]).fetchall()[0][0]
     reader = con.cursor()
-    batches = (pa.Table.from_batches([_rows_to_batch(rows)]) for rows in _question_rows(reader, site))
-    written = replace_scope(con, "question_text", (SQL("delete"), [site, site]), batches,
-                            total, "text", progress)
-    reader.close()
+    try:
+        # Not ordered (see text.sql): the scan's order is the table's, whatever the workers.
+        batches = reader.sql(SQL("questions"), params=[site, site]).to_arrow_reader(BATCH_ROWS)
+        parsed = map_batches(text_batch, batches, worker_count(workers, total))
+        written = replace_scope(con, "question_text", (SQL("delete"), [site, site]), parsed,
+                                total, "text", progress)
+    finally:
+        reader.close()
     log.info("question_text: %d questions (%s)", written, site or "all sites")
     return written
 
 
-def run(con: duckdb.DuckDBPyConnection, scope: Scope, progress: bool = False) -> int:
+def run(con: duckdb.DuckDBPyConnection, scope: Scope, progress: bool = False, workers: int | None = None) -> int:
     """The text step for one site (or every site, for an empty scope)."""
-    return extract(con, site=scope.sites[0] if scope.sites else None, progress=progress)
+    return extract(con, site=scope.sites[0] if scope.sites else None, progress=progress, workers=workers)

@@ -19,6 +19,7 @@ def test_help_has_example_and_db(command) -> None:
     output = CliRunner().invoke(command, ["--help"]).output
     assert "Example:" in output and f"stackmine {command.name}" in output
     assert "--db" in output
+    assert ("--workers" in output) == (command is not evaluate_command)
 
 
 @pytest.mark.slow
@@ -35,7 +36,7 @@ def test_text_classify_evaluate(sample_db_copy: Path, tmp_path: Path) -> None:
     before = runner.invoke(evaluate_command, ["--gold", str(gold), "--db", str(sample_db_copy)])
     assert before.exit_code != 0 and "run `stackmine text`" in str(before.exception)
 
-    out = runner.invoke(text_command, ["--db", str(sample_db_copy)])
+    out = runner.invoke(text_command, ["--db", str(sample_db_copy), "--workers", "2"])  # a worker process
     assert out.exit_code == 0, out.output
     assert "question_text: 2,079 questions (all sites, text-v1)" in out.output
 

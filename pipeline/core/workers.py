@@ -1,0 +1,83 @@
+"""A stage's per-batch work on every core: worker processes, results back in order, one writer.
+
+text and classify turn a batch of rows into a batch of rows, with nothing shared between batches,
+so one site (Stack Overflow is one site) can use every core. The database stays with the calling
+process, because DuckDB lets one process write a file: it reads the scope in batches (consecutive
+slices of the scope as the table stores them), hands each to a worker process as an Arrow record
+batch, and inserts what comes back in the order it was read. The table is therefore the serial
+path's, row for row (tests/classify/test_workers.py). Memory stays flat: at most
+`IN_FLIGHT_PER_WORKER` batches per worker are out at a time.
+
+Processes, not threads: HTML parsing and the spaCy matcher hold the GIL. Spawned, not forked: the
+parent runs DuckDB's threads, and a fork copies their locks in whatever state they are in.
+`workers` counts the calling process: it does a batch itself whenever every worker process has
+its batches, so on 2 cores one worker process runs beside the writer instead of two competing
+with it. Workers load nothing from the network: they import the same installed packages and
+receive what they need (a classifier) from the caller.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+
+import pyarrow as pa
+
+IN_FLIGHT_PER_WORKER = 2
+# Below this many rows a scope is done in-process: starting a worker (a fresh interpreter that
+# imports lxml or spaCy, about 1-2 CPU-seconds) costs more than the rows it would take.
+PARALLEL_MIN_ROWS = 20_000
+
+Work = Callable[[pa.RecordBatch], pa.RecordBatch]
+
+
+def worker_count(requested: int | None, rows: int) -> int:
+    """Cores for a scope of `rows`: `requested` as given, or (None) every core for a large scope
+    and this process alone for a small one."""
+    if requested is not None:
+        return max(requested, 1)
+    return (os.cpu_count() or 1) if rows >= PARALLEL_MIN_ROWS else 1
+
+
+def map_batches(work: Work, batches: Iterable[pa.RecordBatch], workers: int,
+                initializer: Callable[..., object] | None = None, initargs: tuple = ()) -> Iterator[pa.RecordBatch]:
+    """`work(batch)` for each batch, in input order, on `workers` cores: this process and
+    `workers - 1` worker processes.
+
+    The caller's process reads and writes the database, which takes a share of one core; it does
+    a batch itself whenever every worker process has `IN_FLIGHT_PER_WORKER` batches, so that
+    share is used and no core idles. `work` and `initializer` must be module-level functions (they
+    are sent to the workers by name); `initializer(*initargs)` runs once per process, this one
+    included, before any work. An exception in a worker is raised here, at its batch.
+    """
+    if initializer is not None:
+        initializer(*initargs)
+    if workers <= 1:
+        yield from map(work, batches)
+        return
+    processes = workers - 1
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(processes, mp_context=context, initializer=initializer, initargs=initargs) as pool:
+        pending: deque[Future] = deque()  # in input order: the processes' batches and this process's own
+        try:
+            for batch in batches:
+                if sum(not future.done() for future in pending) < IN_FLIGHT_PER_WORKER * processes:
+                    pending.append(pool.submit(work, batch))
+                else:
+                    pending.append(_done(work(batch)))
+                while pending and (pending[0].done() or len(pending) > IN_FLIGHT_PER_WORKER * workers):
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def _done(result: pa.RecordBatch) -> Future:
+    future: Future = Future()
+    future.set_result(result)
+    return future
