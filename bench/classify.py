@@ -1,6 +1,7 @@
 """Benchmark text extraction + classification against a keyword-anywhere baseline, in one run.
 
-    .venv/bin/python bench/classify.py                      # 100k questions, bundled SEDE sample
+    .venv/bin/python bench/classify.py                      # 100k questions, bundled SEDE sample; end to end at 10k, 100k, 1M
+    .venv/bin/python bench/classify.py --sizes 10000 100000 --workers 1 2   # just the end-to-end part (--questions 0 skips (a)-(c))
     .venv/bin/python bench/classify.py --questions 200000 --csv ../shared/data/sede/stackoverflow.com/data-science-questions-2022.csv
 
 Questions: the 1,475 real Stack Overflow questions of the SEDE export (data/sample), repeated
@@ -13,6 +14,14 @@ until --questions are reached. Each method runs in its own subprocess, one core,
       `stackmine classify` do per row, without the database;
   (c) stackmine end to end: `extract` + `classify` into a fresh DuckDB file under /tmp (reading
       posts, writing question_text and question_labels), on the same questions with new ids.
+Then end to end at each of --sizes questions and with each of --workers (cores, the calling process
+included; pipeline/core/workers.py): a posts table of that many questions (the same texts, new ids)
+is written to a DuckDB file under /tmp by a separate process, 100k at a time, then `extract` (text)
+and `classify` run on it, each in a process of its own measured from outside (bench/ingest.py
+measure): wall and CPU seconds (worker processes included), peak memory of the stage's process
+tree (PSS summed, polled from /proc), questions/s, the speed-up of N workers over the first
+--workers value in the same run, and the load average before and after. Peak memory must not
+depend on the size. `--code DIR` runs this part with another checkout's `pipeline` (before/after).
 `--against DIR` also runs (b) and (c) with the code of another checkout (DIR/pipeline, e.g. the previous
 classifier: `git archive OLD pipeline bench | tar -x -C DIR`), alternating with this one for
 `--rounds` rounds, so both see the same load; the ratio of their CPU figures is what a change
@@ -28,27 +37,32 @@ from __future__ import annotations
 
 import argparse
 import csv
+import inspect
 import json
 import os
 import resource
 import subprocess
 import sys
+import shutil
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ingest import measure  # noqa: E402  (bench/ingest.py: wall, CPU and peak PSS of a process tree)
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CSV = REPO / "data" / "sample" / "stackoverflow.com" / "data-science-questions-2022.csv"
 BATCH = 1_000  # questions parsed, then labelled together (Classifier.label_many), as `classify` does
 
 
-def load_questions(path: Path, n: int) -> list[tuple[str, str, list[str]]]:
-    """(title, body, tags) of the CSV's questions, repeated to n."""
+def load_questions(path: Path, n: int, offset: int = 0) -> list[tuple[str, str, list[str]]]:
+    """(title, body, tags) of the CSV's questions, repeated to n (from repetition index `offset`)."""
     csv.field_size_limit(1 << 30)
     with open(path, newline="", encoding="utf-8-sig") as handle:
         base = [(r["Title"], r["Body"], [t for t in r["Tags"].strip("<>|").replace("><", "|").split("|") if t])
                 for r in csv.DictReader(handle) if r["PostTypeId"] == "1"]
-    return [base[i % len(base)] for i in range(n)]
+    return [base[i % len(base)] for i in range(offset, offset + n)]
 
 
 def setup_baseline() -> object:
@@ -98,12 +112,86 @@ def run_end_to_end(questions: list) -> int:
                     "title, body, tags FROM bench_posts")
         con.unregister("bench_posts")
         started, cpu_started = time.perf_counter(), time.process_time()
-        extract(con)
-        classify(con)
+        # one core, as (a) and (b); a checkout from before `workers` existed has only that path
+        one = {"workers": 1} if "workers" in inspect.signature(extract).parameters else {}
+        extract(con, **one)
+        classify(con, **one)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         notebook = con.execute("SELECT count(*) FROM question_labels WHERE notebook").fetchone()[0]
         con.close()
     return notebook, seconds, cpu
+
+
+def build_posts(db: Path, csv_path: Path, n: int) -> None:
+    """A database whose posts are `n` questions (the CSV's, repeated, new ids), written 100k at a time."""
+    import pyarrow as pa
+
+    from pipeline.core.db import registered
+    from pipeline.steps import connect
+
+    con = connect(db)
+    step = 100_000
+    for first in range(0, n, step):
+        part = load_questions(csv_path, min(step, n - first), offset=first)
+        m = len(part)
+        posts = pa.table({
+            "site": ["bench.stackoverflow.com"] * m, "dump_id": ["bench"] * m,
+            "id": list(range(first + 1, first + m + 1)), "post_type_id": [1] * m,
+            "title": [q[0] for q in part], "body": [q[1] for q in part], "tags": [q[2] for q in part]})
+        with registered(con, bench_posts=posts):
+            con.execute("INSERT INTO posts (site, dump_id, id, post_type_id, creation_date, title, body, tags) "
+                        "SELECT site, dump_id, id, post_type_id, TIMESTAMP '2022-01-01', title, body, tags FROM bench_posts")
+    con.execute("CHECKPOINT")
+    con.close()
+
+
+def run_stage(stage: str, db: Path, workers: int) -> None:
+    """One stage on `db` in this process (what the parent measures); prints rows and notebook count."""
+    from pipeline.classify.classifier import classify
+    from pipeline.steps import connect
+    from pipeline.text.extract import extract
+
+    function = extract if stage == "text" else classify
+    # --code may point at a checkout from before `workers` existed: its path is the serial one.
+    options = {"workers": workers} if "workers" in inspect.signature(function).parameters else {}
+    if workers > 1 and not options:
+        raise SystemExit(f"{function.__module__} has no workers option")
+    con = connect(db)
+    n = function(con, **options)
+    notebook = con.execute("SELECT count(*) FROM question_labels WHERE notebook").fetchone()[0]
+    con.close()
+    print(json.dumps({"n": n, "notebook": notebook}))
+
+
+def end_to_end(csv_path: Path, sizes: list[int], workers: list[int], code: Path | None) -> None:
+    """Text, then classify, at each size and worker count; one line each, the speed-up vs the
+    first worker count."""
+    # `env` execs python with another checkout first on the path; the measured tree is the same.
+    prefix = ["env", f"PYTHONPATH={code}"] if code else []
+    print(f"end to end into DuckDB ({'pipeline from ' + str(code) if code else 'this checkout'}), "
+          f"{os.cpu_count()} cores; peak = PSS of the stage's process tree")
+    with tempfile.TemporaryDirectory(prefix="stackmine-bench-classify-") as tmp:
+        for n in sizes:
+            posts = Path(tmp) / f"posts-{n}.duckdb"
+            measure([*prefix, sys.executable, __file__, "--build", str(posts), "--questions", str(n),
+                     "--csv", str(csv_path)])
+            first: dict[str, float] = {}
+            for count in workers:
+                db = Path(tmp) / "run.duckdb"
+                shutil.copyfile(posts, db)
+                for stage in ("text", "classify"):
+                    load = os.getloadavg()[0]
+                    seconds, peak, out, cpu, _ = measure([*prefix, sys.executable, __file__, "--stage", stage,
+                                                          "--db", str(db), "--workers", str(count)])
+                    result = json.loads(out.strip().splitlines()[-1])
+                    rate = result["n"] / seconds
+                    first.setdefault(stage, rate)
+                    ratio = f"  {rate / first[stage]:.2f}x workers={workers[0]}" if count != workers[0] else ""
+                    print(f"  {n:>9,} questions  {stage:<8} workers={count}  {rate:>7,.0f} q/s wall  "
+                          f"{result['n'] / cpu:>7,.0f} per CPU-second  {seconds:7.1f} s  peak {peak / 2**20:5.0f} MB"
+                          f"{ratio}  (load {load:.1f} -> {os.getloadavg()[0]:.1f})", flush=True)
+                db.unlink()
+            posts.unlink()
 
 
 def child(method: str, csv_path: Path, n: int) -> None:
@@ -158,7 +246,15 @@ def compare(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", type=int, default=100_000)
+    parser.add_argument("--questions", type=int, default=100_000, help="questions for (a)-(c); 0 skips them")
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000],
+                        help="questions end to end (none: skip that part)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, os.cpu_count() or 1],
+                        help="cores end to end; the first is the baseline of the speed-up")
+    parser.add_argument("--code", type=Path, help="run the end-to-end part with this checkout's pipeline")
+    parser.add_argument("--build", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--stage", choices=["text", "classify"], help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     parser.add_argument("--child", choices=["baseline", "stackmine", "end-to-end"])
     parser.add_argument("--against", type=Path, help="another checkout's root: compare its classifier with this one")
@@ -167,11 +263,25 @@ def main() -> None:
     if args.child:
         child(args.child, args.csv, args.questions)
         return
+    if args.build:
+        build_posts(args.build, args.csv, args.questions)
+        return
+    if args.stage:
+        run_stage(args.stage, args.db, args.workers[0])
+        return
     if args.against:
         print(f"{args.questions:,} questions from {args.csv.name} (repeated); this checkout against {args.against}, "
               f"alternating; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         compare(args)
         return
+    if args.questions:
+        one_core(args)
+    if args.sizes:
+        end_to_end(args.csv, args.sizes, args.workers, args.code)
+
+
+def one_core(args: argparse.Namespace) -> None:
+    """(a), (b) and (c), each in its own process, one core."""
     print(f"{args.questions:,} questions from {args.csv.name} (repeated); load average {os.getloadavg()[0]:.1f} "
           f"on {os.cpu_count()} cores; one process per method, one core each")
     results = {}
