@@ -28,6 +28,10 @@ MODEL_NAME = "minilm-l6-static-256"
 BACKENDS = ("model2vec", "tfidf")
 
 SQL = SqlFile("pipeline.topics", "topics.sql")
+# Documents embedded (and stored in the cache) at a time: the embedder's own working memory
+# (token ids, padded batches) stays bounded whatever the selection's size. A document's vector
+# does not depend on its batch (per_document embedders), so the vectors are the same.
+EMBED_BATCH = 10_000
 
 
 class Embedder(Protocol):
@@ -124,12 +128,13 @@ def embed_cached(con: duckdb.DuckDBPyConnection, sites: list[str], docs: list[st
         out[have] = flat.reshape(found.num_rows, out_dim)
     missing = np.setdiff1d(np.arange(len(docs)), have)
     log.info("embeddings: %d cached, %d to compute with %s", len(have), len(missing), embedder.name)
-    if len(missing):
-        fresh = embedder.embed([docs[i] for i in missing])
+    for first in range(0, len(missing), EMBED_BATCH):
+        part = missing[first:first + EMBED_BATCH]
+        fresh = embedder.embed([docs[i] for i in part])
         if out is None:
             out = np.zeros((len(docs), fresh.shape[1]), dtype=np.float32)
-        out[missing] = fresh
-        _store(con, frame.iloc[missing], fresh, embedder.name)
+        out[part] = fresh
+        _store(con, frame.iloc[part], fresh, embedder.name)
     return out if out is not None else np.zeros((0, 0), dtype=np.float32)
 
 

@@ -158,6 +158,26 @@ def test_embeddings_cached_by_content(tmp_path: Path) -> None:
     con.close()
 
 
+def test_embeddings_in_small_batches_are_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14: documents are embedded and cached EMBED_BATCH at a time; the vectors and the cache
+    are the same whatever the batch size."""
+    from pipeline.topics import embeddings
+
+    docs = ["jupyter kernel dies while training", "colab runtime disconnected", "jupyter kernel dies while training",
+            "a new question", "sagemaker endpoint times out"]
+    got = {}
+    for size in (embeddings.EMBED_BATCH, 2):
+        monkeypatch.setattr(embeddings, "EMBED_BATCH", size)
+        con = connect(tmp_path / f"cache-{size}.duckdb")
+        try:
+            got[size] = (embeddings.embed_cached(con, ["a.com"] * 5, docs, counting_embedder()),
+                         con.execute("SELECT * FROM embedding_cache ORDER BY ALL").fetchall())
+        finally:
+            con.close()
+    assert np.array_equal(got[2][0], got[embeddings.EMBED_BATCH][0])
+    assert got[2][1] == got[embeddings.EMBED_BATCH][1] and len(got[2][1]) == 4
+
+
 def test_model_loads_and_saved_topics_reload_offline(topics_db: Path, tmp_path: Path, no_network: None) -> None:
     from pipeline.topics.embeddings import Model2VecEmbedder, model_dir
     from pipeline.topics.fit import TopicParams, load_model, run_topics
