@@ -34,12 +34,20 @@ PARALLEL_MIN_ROWS = 20_000
 Work = Callable[[pa.RecordBatch], pa.RecordBatch]
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the platform tells it, which a
+    container or `taskset` may set below the machine's count), at least 1."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(len(os.sched_getaffinity(0)), 1)
+    return os.cpu_count() or 1
+
+
 def worker_count(requested: int | None, rows: int) -> int:
-    """Cores for a scope of `rows`: `requested` as given, or (None) every core for a large scope
-    and this process alone for a small one."""
+    """Cores for a scope of `rows`: `requested` as given, or (None) every available core for a
+    large scope and this process alone for a small one."""
     if requested is not None:
         return max(requested, 1)
-    return (os.cpu_count() or 1) if rows >= PARALLEL_MIN_ROWS else 1
+    return available_cores() if rows >= PARALLEL_MIN_ROWS else 1
 
 
 def map_batches(work: Work, batches: Iterable[pa.RecordBatch], workers: int,
