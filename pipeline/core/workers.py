@@ -8,6 +8,10 @@ batch, and inserts what comes back in the order it was read. The table is theref
 path's, row for row (tests/classify/test_workers.py). Memory stays flat: at most
 `IN_FLIGHT_PER_WORKER` batches per worker are out at a time.
 
+A worker process exits by itself when the process that started it dies (kill -9 included: a
+watchdog thread sees it reparented), so a killed stage leaves no process behind; the database
+keeps the old rows, since nothing was committed.
+
 Processes, not threads: HTML parsing and the spaCy matcher hold the GIL. Spawned, not forked: the
 parent runs DuckDB's threads, and a fork copies their locks in whatever state they are in.
 `workers` counts the calling process: it does a batch itself whenever every worker process has
@@ -20,6 +24,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -27,6 +33,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 import pyarrow as pa
 
 IN_FLIGHT_PER_WORKER = 2
+# How often a worker process checks that the process that started it is still alive.
+WATCH_SECONDS = 0.5
 # Below this many rows a scope is done in-process: starting a worker (a fresh interpreter that
 # imports lxml or spaCy, about 1-2 CPU-seconds) costs more than the rows it would take.
 PARALLEL_MIN_ROWS = 20_000
@@ -68,7 +76,8 @@ def map_batches(work: Work, batches: Iterable[pa.RecordBatch], workers: int,
         return
     processes = workers - 1
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(processes, mp_context=context, initializer=initializer, initargs=initargs) as pool:
+    with ProcessPoolExecutor(processes, mp_context=context, initializer=_start,
+                             initargs=(os.getpid(), initializer, initargs)) as pool:
         pending: deque[Future] = deque()  # in input order: the processes' batches and this process's own
         try:
             for batch in batches:
@@ -83,6 +92,22 @@ def map_batches(work: Work, batches: Iterable[pa.RecordBatch], workers: int,
         finally:
             for future in pending:
                 future.cancel()
+
+
+def _start(parent: int, initializer: Callable[..., object] | None, initargs: tuple) -> None:
+    """A worker process's first act: watch the parent, then the stage's own initializer."""
+    threading.Thread(target=_watch, args=(parent,), name="stackmine-parent-watch", daemon=True).start()
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _watch(parent: int) -> None:
+    """Exit this worker as soon as `parent` is no longer its parent (it died and the worker was
+    reparented). Without this, a worker of a killed stage waits on its task queue for ever: it
+    holds that queue's write end itself, so the queue never reports the parent gone."""
+    while os.getppid() == parent:
+        time.sleep(WATCH_SECONDS)
+    os._exit(1)
 
 
 def _done(result: pa.RecordBatch) -> Future:

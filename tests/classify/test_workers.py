@@ -80,3 +80,45 @@ def test_failure_in_a_worker_leaves_the_previous_labels(sample_db_copy: Path, mo
         assert con.execute("SELECT * FROM question_labels").fetchall() == before
     finally:
         con.close()
+
+
+def test_worker_processes_exit_when_the_stage_is_killed(tmp_path: Path) -> None:
+    """kill -9 of the process running a stage on 2 cores leaves no worker process behind."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "stage.py"
+    script.write_text(
+        "import sys, time\n"
+        "import pyarrow as pa\n"
+        "from pipeline.core.workers import map_batches\n"
+        "from tests.support import batchwork\n"
+        "if __name__ == '__main__':\n"
+        "    batches = (pa.record_batch({'x': [k]}) for k in range(10**6))\n"
+        "    for done in map_batches(batchwork.tag_pid, batches, 2):\n"
+        "        print(done.column(1)[0].as_py(), flush=True)\n", encoding="utf-8")
+    stage = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    pids: set[int] = set()
+    deadline = time.monotonic() + 60
+    while len(pids) < 2 and time.monotonic() < deadline:  # until the worker process has done a batch
+        pids.add(int(stage.stdout.readline()))
+    worker = (pids - {stage.pid}).pop()
+    os.kill(stage.pid, signal.SIGKILL)
+    stage.wait()
+    for _ in range(100):
+        if not _alive(worker):
+            break
+        time.sleep(0.1)
+    assert not _alive(worker)
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, dead but not yet reaped by init, counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
