@@ -25,6 +25,7 @@ from flows.tasks import step_task
 from pipeline.core.db import DEFAULT_DB
 from pipeline.core.selection import Selection
 from pipeline.core.step import Scope, Step
+from pipeline.ingest.loaded import require
 from pipeline.steps import CHAIN, all_sites, connect
 
 EXPORT_NAME = "practice-mining"
@@ -71,8 +72,9 @@ def run_chain(con: duckdb.DuckDBPyConnection, base: Path, force: bool, progress:
     one site, then the next), so a site's labels are ready as soon as its text is."""
     after = [step for step in CHAIN if step.per != "sources"]
     per_site = [step for step in after if step.per == "site"]
+    without_posts = require(con, "Posts", None, "text")  # warned, and passed over
     report["sites"] = [_run(con, step, Scope.site(site), force, progress, base)
-                       for site in all_sites(con) for step in per_site]
+                       for site in all_sites(con) if site not in without_posts for step in per_site]
     for step in after:
         if step.per != "site":
             report[step.name] = _run(con, step, _scope(step, base), force, progress, base)

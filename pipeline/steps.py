@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -201,31 +201,36 @@ def run_step(con: duckdb.DuckDBPyConnection, step: Step, scope: Scope, work: Cal
 
 
 def ingest_keys(con: duckdb.DuckDBPyConnection, sites: dict[str, list], hashes: dict[Path, str],
-                add: bool = False) -> dict[str, str]:
+                add: bool = False, left_out: dict[str, list[str]] | None = None) -> dict[str, str]:
     """Ledger key of each site's ingest: the SHA-256 of its source files, the parser's version
     and the watermark and bot rules that ingest applies (editing them re-flags rows). With `add`
     the files are those of the site's snapshot after adding (its loaded ones and the given ones),
-    the same key a later run given all of them computes."""
+    the same key a later run given all of them computes. The dump files that `ingest --tables` left
+    out of a site (`left_out`) are part of its key: the same archive with other tables is another
+    snapshot, and a later ingest of every table is not skipped."""
+    left_out = left_out or {}
     keys = {}
     for site, files in sites.items():
         checksums = {hashes[f.source] for f in files}
         if add:
             checksums |= {sha for _, sha in con.execute(SQL("loaded_sources"), {"site": site}).fetchall()}
-        keys[site] = input_key(con, ingest.STEP, Scope.site(site), sorted(checksums))
+        keys[site] = input_key(con, ingest.STEP, Scope.site(site), sorted(checksums),
+                               *((("left out", left_out[site]),) if left_out.get(site) else ()))
     return keys
 
 
 def ingest_sources(con: duckdb.DuckDBPyConnection, sources: list[Path], force: bool = False,
                    progress: bool = False, workers: int | None = None, site: str | None = None,
-                   staging_dir: Path | None = None, add: bool = False):
+                   staging_dir: Path | None = None, add: bool = False, tables: Collection[str] | None = None):
     """`pipeline.ingest.load.ingest` through the ledger: sources are checksummed once; a site whose
     key is current is left unchanged; the others load (even the same dump again, when only
     the rule files changed) and are recorded. Returns the IngestReport."""
-    from pipeline.ingest.load import IngestReport, SiteReport, by_site, ingest_sites, source_hashes
+    from pipeline.ingest.load import (IngestReport, SiteReport, by_site, dump_files, ingest_sites, only_files,
+                                      source_hashes)
 
-    sites = by_site(sources, site)
+    sites, left_out = only_files(by_site(sources, site), dump_files(tables))
     hashes = source_hashes([f for files in sites.values() for f in files])
-    keys = ingest_keys(con, sites, hashes, add)
+    keys = ingest_keys(con, sites, hashes, add, left_out)
     current = {name for name in sites if not force and ledger.is_current(con, ingest.STEP, Scope.site(name), keys[name])}
     todo = {name: files for name, files in sites.items() if name not in current}
     report = ingest_sites(con, todo, hashes, force, progress, workers, staging_dir, reload=set(todo), add=add) \

@@ -11,6 +11,16 @@ from pipeline.ingest import STEP
 from pipeline.ingest.load import IngestReport
 
 
+def _tables(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...] | None:
+    """`--tables Posts,Users --tables Tags` as a checked tuple of names (None: every file)."""
+    from pipeline.ingest.load import TableChoiceError, dump_files
+
+    try:
+        return tuple(sorted(chosen)) if (chosen := dump_files(value)) else None
+    except TableChoiceError as error:
+        raise click.BadParameter(str(error), ctx, param) from None
+
+
 @click.command(STEP.name)
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @db_option
@@ -23,9 +33,14 @@ from pipeline.ingest.load import IngestReport
 @click.option("--staging-dir", type=click.Path(exists=True, file_okay=False, writable=True, path_type=Path),
               help="Where parsed rows wait before the load, about 0.75x the XML size "
                    "(default: the system temp folder).")
+@click.option("--tables", "tables", multiple=True, metavar="FILE,...", callback=_tables,
+              help="Load only these dump files, comma-separated or repeated: Posts (required), Users, Comments, "
+                   "Tags, PostLinks, PostHistory, Votes, Badges (default: all). The site's snapshot is then "
+                   "these files only; its other tables are left empty.")
 @wait_option
 def ingest_command(sources: tuple[Path, ...], db_path: Path, force: bool, site: str | None, add: bool,
-                   workers: int | None, staging_dir: Path | None, wait_seconds: float) -> None:
+                   workers: int | None, staging_dir: Path | None, tables: tuple[str, ...] | None,
+                   wait_seconds: float) -> None:
     """Load Stack Exchange dumps from SOURCES into the database, one site snapshot at a time.
 
     A SOURCE is a site folder of XML files, a .7z dump archive (site.7z or site-Posts.7z, streamed,
@@ -41,13 +56,14 @@ def ingest_command(sources: tuple[Path, ...], db_path: Path, force: bool, site: 
       stackmine ingest data/raw/2024-04/ --db data/stackmine.duckdb --workers 2 --staging-dir /scratch
       stackmine ingest so-2022-part1.csv so-2022-part2.csv --site stackoverflow.com
       stackmine ingest so-2022-part3.csv --site stackoverflow.com --add
+      stackmine ingest data/raw/2024-04/ --tables Posts,Tags,Users
     """
     from pipeline.steps import connect, ingest_sources
 
     con = connect(db_path, wait_seconds=wait_seconds)
     try:
         report = ingest_sources(con, list(sources), force=force, progress=True, workers=workers, site=site,
-                                staging_dir=staging_dir, add=add)
+                                staging_dir=staging_dir, add=add, tables=tables)
     finally:
         con.close()
     click.echo(summary(report))

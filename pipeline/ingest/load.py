@@ -38,7 +38,7 @@ from pipeline.core.paths import dump_source
 from pipeline.core.gcpause import cyclic_gc_paused
 from pipeline.ingest import STEP
 from pipeline.ingest.columns import FILE_TABLES, TableSpec, table_spec
-from pipeline.core.errors import DumpError
+from pipeline.core.errors import DumpError, StackmineError
 from pipeline.ingest.dumpfiles import KIND_7Z, KIND_CSV, DumpFile, archive_members, discover, open_plain
 from pipeline.ingest.parsing import FileResult, make_pool, stage_csv, stage_xml, staged_parts
 from pipeline.ingest.staging import staging_folder
@@ -89,12 +89,52 @@ class IngestReport:
         return self.bytes_parsed / 1e6 / self.seconds if self.seconds else 0.0
 
 
-def by_site(sources: list[Path], site: str | None = None) -> dict[str, list[DumpFile]]:
-    """The dump files under `sources`, grouped by site (a site's files load together)."""
+class TableChoiceError(StackmineError, ValueError):
+    """`--tables` names something that is not a dump file, or leaves out Posts."""
+
+
+def dump_files(tables: Collection[str] | None) -> frozenset[str] | None:
+    """The dump files (Posts, Users, ...) that `tables` names, as file or table names in any case
+    (posts, post_links, PostLinks), each item one name or several separated by commas; None (every
+    file) for None or empty. Posts is required: every later step reads it. Raises TableChoiceError
+    naming the valid names."""
+    names = [name.strip() for item in tables or () for name in item.split(",") if name.strip()]
+    if not names:
+        return None
+    by_name = {name.lower(): file for file, table in FILE_TABLES.items() for name in (file, table)}
+    unknown = [t for t in names if t.lower() not in by_name]
+    if unknown:
+        raise TableChoiceError(f"not a dump file: {', '.join(unknown)} (choose from {', '.join(FILE_TABLES)})")
+    chosen = frozenset(by_name[t.lower()] for t in names)
+    if "Posts" not in chosen:
+        raise TableChoiceError(f"Posts is required (every later step reads it); given {', '.join(sorted(chosen))}")
+    return None if chosen == frozenset(FILE_TABLES) else chosen
+
+
+def by_site(sources: list[Path], site: str | None = None,
+            files: Collection[str] | None = None) -> dict[str, list[DumpFile]]:
+    """The dump files under `sources`, grouped by site (a site's files load together); with
+    `files` (from `dump_files`) only those dump files (`only_files`)."""
     found: dict[str, list[DumpFile]] = {}
     for dump_file in discover([Path(s) for s in sources], site):
         found.setdefault(dump_file.site, []).append(dump_file)
-    return found
+    return only_files(found, files)[0]
+
+
+def only_files(sites: dict[str, list[DumpFile]], files: Collection[str] | None
+               ) -> tuple[dict[str, list[DumpFile]], dict[str, list[str]]]:
+    """`sites` with only the dump files `files` (None: all), and per site the files left out.
+    Those are never parsed: an archive's other members are decompressed past, not read."""
+    kept: dict[str, list[DumpFile]] = {}
+    left_out: dict[str, list[str]] = {}
+    for name, found in sites.items():
+        for dump_file in found:
+            if files is None or dump_file.file in files:
+                kept.setdefault(name, []).append(dump_file)
+            else:
+                log.info("%s: not loaded (not in --tables)", dump_file.label)
+                left_out.setdefault(name, []).append(dump_file.file)
+    return kept, {name: sorted(out) for name, out in left_out.items()}
 
 
 def source_hashes(files: list[DumpFile]) -> dict[Path, str]:
@@ -104,16 +144,19 @@ def source_hashes(files: list[DumpFile]) -> dict[Path, str]:
 
 def ingest(con: duckdb.DuckDBPyConnection, sources: list[Path], force: bool = False,
            progress: bool = False, workers: int | None = None, site: str | None = None,
-           staging_dir: Path | None = None, add: bool = False) -> IngestReport:
+           staging_dir: Path | None = None, add: bool = False,
+           tables: Collection[str] | None = None) -> IngestReport:
     """Load every dump under `sources` into the database behind `con`.
 
     `site` names the site of XML files and SEDE CSV exports (default: their folder's name);
     `workers` parser threads (default: all cores); `staging_dir` holds the temporary Arrow parts
     (default: the system temp folder; needs about 0.75x the uncompressed XML size); `add` adds
-    SEDE exports to the site's loaded exports instead of replacing them. Raises DumpError for bad
-    input, before anything is written.
+    SEDE exports to the site's loaded exports instead of replacing them; `tables` the dump files to
+    load (`dump_files`; default: all): a site's snapshot is then those files only, its other
+    tables are left empty, and `dumps` lists just them. Raises DumpError for bad input, before
+    anything is written.
     """
-    sites = by_site(sources, site)
+    sites = by_site(sources, site, dump_files(tables))
     hashes = source_hashes([f for files in sites.values() for f in files])
     return ingest_sites(con, sites, hashes, force, progress, workers, staging_dir, add=add)
 
@@ -185,7 +228,7 @@ def _stage_and_load(con: duckdb.DuckDBPyConnection, todo: dict[str, list[DumpFil
             if name in adding:
                 plan[name] = "add"
                 continue
-            newer = None if force else newer_loaded(con, name, staged_newest(results))
+            newer = None if force else newer_loaded_than(con, name, results)
             if newer:
                 report.sites.append(SiteReport(name, newer, "kept-newer"))
                 continue
@@ -310,15 +353,29 @@ def staged_newest(results: list[FileResult]) -> datetime | None:
     return max((r.newest for r in results if r.newest), default=None)
 
 
-def newer_loaded(con: duckdb.DuckDBPyConnection, site: str, newest: datetime | None) -> str | None:
+def newer_loaded(con: duckdb.DuckDBPyConnection, site: str, newest: datetime | None,
+                 files: Collection[str] | None = None) -> str | None:
     """dump_id of the loaded snapshot of `site` when it is newer than one whose newest date is
-    `newest`: such a snapshot is kept (never downgrade silently) and a warning says so."""
-    [(loaded, loaded_newest)] = con.execute(SQL("loaded_dump"), {"site": site}).fetchall()
+    `newest`: such a snapshot is kept (never downgrade silently) and a warning says so. With
+    `files`, the loaded snapshot's date is that of those dump files only."""
+    if files is None:
+        [(loaded, loaded_newest)] = con.execute(SQL("loaded_dump"), {"site": site}).fetchall()
+    else:
+        [(loaded, loaded_newest)] = con.execute(SQL("loaded_dump_of"), {"site": site, "files": list(files)}).fetchall()
     if loaded_newest and newest and loaded_newest > newest:
         log.warning("%s: the database holds a newer dump (%s) than this one; kept it, "
                     "use --force to replace it with the older one", site, loaded)
         return loaded
     return None
+
+
+def newer_loaded_than(con: duckdb.DuckDBPyConnection, site: str, results: list[FileResult]) -> str | None:
+    """`newer_loaded` for a staged snapshot, judged on the dump files both it and the loaded one
+    hold: with `--tables` two snapshots of one dump may hold different files, whose newest dates
+    differ without either being older."""
+    held = {row[0] for row in con.execute(SQL("loaded_files"), {"site": site}).fetchall()}
+    common = sorted(held & {r.dump_file.file for r in results})
+    return newer_loaded(con, site, staged_newest([r for r in results if r.dump_file.file in common]), common)
 
 
 def _same_files(con: duckdb.DuckDBPyConnection, site: str, files: list[DumpFile],

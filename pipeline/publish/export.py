@@ -35,6 +35,7 @@ from pipeline.publish import attribution, coding_sample, columns, datasheet, rep
 
 from pipeline.core import tabular
 from pipeline.evaluate import human_codes
+from pipeline.ingest import loaded
 from pipeline.evaluate.sheet import CodedSheet
 from pipeline.core.db import registered
 from pipeline.core.sql import SqlFile
@@ -98,6 +99,7 @@ def export(con: duckdb.DuckDBPyConnection, options: ExportOptions, root: Path = 
             f"the selection {options.selection.describe()} matches no labelled question; "
             "run `stackmine classify` first or widen the selection"
         )
+    warn_without_users(con, set(table.column("site").to_pylist()))
     if options.pseudonymise:
         table = attribution.pseudonymise(table, options.salt or attribution.new_salt())
     files: dict[str, bytes] = {
@@ -121,6 +123,16 @@ def export(con: duckdb.DuckDBPyConnection, options: ExportOptions, root: Path = 
     directory = _write_all(Path(root), options.name, files)
     log.info("exported %d questions to %s", table.num_rows, directory)
     return ExportResult(directory, table.num_rows, sample_rows, sums)
+
+
+def warn_without_users(con: duckdb.DuckDBPyConnection, sites: set[str]) -> list[str]:
+    """Warn for each exported site whose snapshot has no Users (a Data Explorer export, or `ingest
+    --tables` without Users): its author names come from the posts alone. Returns those sites."""
+    missing = {site: files for site, files in loaded.without(con, "Users").items() if site in sites}
+    for site, files in missing.items():
+        log.warning("%s: Users was not loaded (its snapshot holds %s): author names come from "
+                    "posts.owner_display_name only, which dumps fill only for deleted users", site, ", ".join(files))
+    return sorted(missing)
 
 
 def run(con: duckdb.DuckDBPyConnection, scope: Scope, options: ExportOptions) -> int:

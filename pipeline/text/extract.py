@@ -19,6 +19,7 @@ from lxml import etree
 from pipeline.core.db import replace_scope
 from pipeline.core.step import Scope
 from pipeline.core.workers import map_batches, worker_count
+from pipeline.ingest.loaded import require
 from pipeline.text import STEP
 
 log = logging.getLogger(__name__)
@@ -175,8 +176,10 @@ def extract(con: duckdb.DuckDBPyConnection, site: str | None = None, progress: b
     transaction, so a failed run leaves the previous text in place and a rerun gives the same table.
     `workers` cores parse the HTML (default: every core for a large scope, this process alone for
     a small one; pipeline/core/workers.py); the rows are the same, in the same order, whatever
-    their number.
+    their number. A site whose snapshot has no Posts (`ingest --tables`, a folder without
+    Posts.xml) is named: NotLoaded for `site`, a warning among all sites.
     """
+    require(con, "Posts", site, "text")
     total = con.execute(SQL("count"), [site, site]).fetchall()[0][0]
     reader = con.cursor()
     try:

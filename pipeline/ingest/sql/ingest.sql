@@ -17,6 +17,12 @@ SET {name} = $value;
 -- The snapshot of a site in the database, and how current it is (NULLs when none).
 SELECT any_value(dump_id), max(newest_date) FROM dumps WHERE site = $site;
 
+-- name: loaded_dump_of
+-- The same, dated by some of the snapshot's dump files only ($files: Posts, Users, ...): with
+-- `ingest --tables` two snapshots are compared on the files both hold.
+SELECT any_value(dump_id), max(newest_date) FILTER (WHERE list_contains($files::VARCHAR[], file))
+FROM dumps WHERE site = $site;
+
 -- name: loaded_files
 -- The files of a site already in the database, to skip re-ingesting an identical dump.
 SELECT file, source_sha256, pipeline_version FROM dumps WHERE site = $site ORDER BY file, source_sha256;
@@ -103,3 +109,13 @@ SELECT DISTINCT site FROM dumps ORDER BY site;
 -- ingest of another snapshot, or a deleted site, changes it and everything downstream recomputes.
 SELECT site, file, sha256, pipeline_version, rows
 FROM dumps WHERE site IN (SELECT unnest(?::VARCHAR[])) ORDER BY site, file;
+
+-- name: sites_without_file
+-- Sites whose loaded snapshot has no row for one dump file (pipeline/ingest/loaded.py), with the
+-- files it holds. $file: Posts, Users, ...; $site: one site, or NULL for every loaded site.
+SELECT site, list(DISTINCT file ORDER BY file)
+FROM dumps
+WHERE $site::VARCHAR IS NULL OR site = $site::VARCHAR
+GROUP BY site
+HAVING NOT list_contains(list(file), $file::VARCHAR)
+ORDER BY site;
