@@ -23,7 +23,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Collection, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,7 +31,7 @@ import duckdb
 import pyarrow as pa
 from tqdm import tqdm
 
-from pipeline.core.db import ensure_schema, registered, transaction
+from pipeline.core.db import ensure_schema, registered, settings, transaction
 from pipeline.core.files import sha256_file
 from pipeline.core.paths import dump_source
 from pipeline.core.gcpause import cyclic_gc_paused
@@ -237,7 +236,7 @@ def _stage_and_load(con: duckdb.DuckDBPyConnection, todo: dict[str, list[DumpFil
             plan[name] = "replace"
         loading = time.monotonic()
         rekeyed = False
-        with _settings(con, LOAD_SETTINGS), transaction(con):
+        with settings(con, LOAD_SETTINGS), transaction(con):
             if plan:
                 rekeyed = rekey_dumps(con)
             for name, how in plan.items():
@@ -470,14 +469,7 @@ def load_site(con: duckdb.DuckDBPyConnection, site: str, results: list[FileResul
     started = time.monotonic()
     for table in DUMP_TABLES:
         con.execute(SQL("delete_site", table=table), params)
-    for result in results:
-        if result.parts:
-            parts = staged_parts(result.parts)  # noqa: F841 (read by name in load_parts)
-            con.execute(SQL("load_parts", table=FILE_TABLES[result.dump_file.file]), {**params, "dump_id": snapshot})
-    _derive(con, site)
-    with registered(con, files=_dumps_rows(site, snapshot, results, source_hashes)):
-        con.execute(SQL("record_dump"))
-    rows = {t: con.execute(SQL("table_rows", table=t), params).fetchall()[0][0] for t in DUMP_TABLES}
+    rows = _load_parts(con, site, snapshot, results, source_hashes)
     log.info("%s: loaded %d posts in %.1f s", site, rows["posts"], time.monotonic() - started)
     return SiteReport(site, snapshot, "loaded", rows, sum(r.size_bytes for r in results))
 
@@ -496,17 +488,25 @@ def add_exports(con: duckdb.DuckDBPyConnection, site: str, results: list[FileRes
     started = time.monotonic()
     for table in DUMP_TABLES:
         con.execute(SQL("set_dump_id", table=table), {**params, "dump_id": snapshot})
+    con.execute(SQL("delete_site", table="post_tags"), params)  # derived again from every post below
+    rows = _load_parts(con, site, snapshot, results, source_hashes)
+    log.info("%s: %d posts after adding, in %.1f s", site, rows["posts"], time.monotonic() - started)
+    return SiteReport(site, snapshot, "added", rows, sum(r.size_bytes for r in results))
+
+
+def _load_parts(con: duckdb.DuckDBPyConnection, site: str, snapshot: str, results: list[FileResult],
+                source_hashes: dict[Path, str]) -> dict[str, int]:
+    """Insert the staged rows of `results` as `snapshot`, derive post_tags and the flags, record
+    the files in `dumps`; the site's rows per table after it (inside the caller's transaction)."""
+    params = {"site": site}
     for result in results:
         if result.parts:
             parts = staged_parts(result.parts)  # noqa: F841 (read by name in load_parts)
             con.execute(SQL("load_parts", table=FILE_TABLES[result.dump_file.file]), {**params, "dump_id": snapshot})
-    con.execute(SQL("delete_site", table="post_tags"), params)
     _derive(con, site)
     with registered(con, files=_dumps_rows(site, snapshot, results, source_hashes)):
         con.execute(SQL("record_dump"))
-    rows = {t: con.execute(SQL("table_rows", table=t), params).fetchall()[0][0] for t in DUMP_TABLES}
-    log.info("%s: %d posts after adding, in %.1f s", site, rows["posts"], time.monotonic() - started)
-    return SiteReport(site, snapshot, "added", rows, sum(r.size_bytes for r in results))
+    return {t: con.execute(SQL("table_rows", table=t), params).fetchall()[0][0] for t in DUMP_TABLES}
 
 
 def _derive(con: duckdb.DuckDBPyConnection, site: str) -> None:
@@ -517,18 +517,6 @@ def _derive(con: duckdb.DuckDBPyConnection, site: str) -> None:
     con.execute(SQL("flag_watermarks"), {**params, "rules": STEP.rule_file(watermarks)})
     con.execute(SQL("flag_bots"), {**params, "rules": STEP.rule_file(bots)})
 
-
-@contextmanager
-def _settings(con: duckdb.DuckDBPyConnection, settings: dict[str, str]) -> Iterator[None]:
-    """DuckDB `settings` for the duration of the block, then the previous values."""
-    before = {name: con.execute(SQL("setting"), {"name": name}).fetchall()[0][0] for name in settings}
-    for name, value in settings.items():
-        con.execute(SQL("set", name=name), {"value": value})
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            con.execute(SQL("set", name=name), {"value": value})
 
 
 def _dumps_rows(site: str, snapshot: str, results: list[FileResult],
