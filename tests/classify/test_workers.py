@@ -14,9 +14,17 @@ import pyarrow as pa
 import pytest
 
 from pipeline.core.workers import PARALLEL_MIN_ROWS, available_cores, map_batches, worker_count
-from tests.support import batchwork
+from tests.support import REPO, batchwork
 
 TABLES = ("question_text", "question_labels")
+
+
+@pytest.fixture(autouse=True)
+def _tests_importable_in_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker processes are spawned with this process's sys.path; the test helpers they run
+    (tests.support.batchwork, broken_classifier) are found from the repository root, which pytest's
+    importlib mode does not put there."""
+    monkeypatch.syspath_prepend(str(REPO))
 
 
 def test_workers_give_the_serial_tables_row_for_row(sample_db_copy: Path, tmp_path: Path,
