@@ -138,7 +138,7 @@ def render(figs: list[Figure], coverage: list[dict], facts: datasheet.Facts | No
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    metric_sets, metric_rows = pivot_metrics(facts.metrics if facts else [])
+    metric_sets, metric_rows = datasheet.metric_table(facts.metrics if facts else [])
     return env.get_template(TEMPLATE).render(
         figures=figs, coverage=coverage, facts=facts, selection=selection.describe(), version=__version__,
         metric_sets=metric_sets, metric_rows=metric_rows, views=list(topic_views),
@@ -169,12 +169,3 @@ def markdown_html(text: str) -> str:
         if line.strip():
             out.append(f"<p>{inline(line)}</p>")
     return "\n".join(out)
-
-
-def pivot_metrics(metrics: list[dict]) -> tuple[list[str], list[tuple[str, dict[str, dict]]]]:
-    """Evaluation sets (columns) and, per label in recorded order, each set's metrics (a compact table)."""
-    sets = list(dict.fromkeys(m["gold_set"] for m in metrics))
-    rows: dict[str, dict[str, dict]] = {}
-    for m in metrics:
-        rows.setdefault(m["label"], {})[m["gold_set"]] = m
-    return sets, list(rows.items())
