@@ -24,13 +24,20 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
+import signal
+import tempfile
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import pyarrow as pa
+
+from pipeline.core.errors import StackmineError
 
 IN_FLIGHT_PER_WORKER = 2
 # How often a worker process checks that the process that started it is still alive.
@@ -40,6 +47,10 @@ WATCH_SECONDS = 0.5
 PARALLEL_MIN_ROWS = 20_000
 
 Work = Callable[[pa.RecordBatch], pa.RecordBatch]
+
+
+class WorkerDied(StackmineError):
+    """A worker process ended without a result (killed by a signal, e.g. the out-of-memory killer)."""
 
 
 def available_cores() -> int:
@@ -76,27 +87,55 @@ def map_batches(work: Work, batches: Iterable[pa.RecordBatch], workers: int,
         return
     processes = workers - 1
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(processes, mp_context=context, initializer=_start,
-                             initargs=(os.getpid(), initializer, initargs)) as pool:
-        pending: deque[Future] = deque()  # in input order: the processes' batches and this process's own
-        try:
-            for batch in batches:
-                if sum(not future.done() for future in pending) < IN_FLIGHT_PER_WORKER * processes:
-                    pending.append(pool.submit(work, batch))
-                else:
-                    pending.append(_done(work(batch)))
-                while pending and (pending[0].done() or len(pending) > IN_FLIGHT_PER_WORKER * workers):
+    # The initializer and its arguments (a classifier: rules and model, megabytes) reach the
+    # workers through a file, not through spawn's start-up pipe. Python 3.11 writes a process's
+    # start-up data into a pipe whose read end the parent keeps open until the write is done: a
+    # worker killed while it starts (the OOM killer, kill -9) left the stage blocked in that write
+    # for ever once the data exceeded the pipe's buffer (64 KB). Small start-up data never blocks.
+    with tempfile.TemporaryDirectory(prefix="stackmine-workers-") as folder:
+        setup = Path(folder) / "setup.pickle"
+        setup.write_bytes(pickle.dumps((initializer, initargs), protocol=pickle.HIGHEST_PROTOCOL))
+        with ProcessPoolExecutor(processes, mp_context=context, initializer=_start,
+                                 initargs=(os.getpid(), str(setup))) as pool:
+            pending: deque[Future] = deque()  # in input order: the processes' batches and this process's own
+            try:
+                for batch in batches:
+                    if sum(not future.done() for future in pending) < IN_FLIGHT_PER_WORKER * processes:
+                        pending.append(pool.submit(work, batch))
+                    else:
+                        pending.append(_done(work(batch)))
+                    while pending and (pending[0].done() or len(pending) > IN_FLIGHT_PER_WORKER * workers):
+                        yield pending.popleft().result()
+                while pending:
                     yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            for future in pending:
-                future.cancel()
+            except BrokenProcessPool as error:
+                raise WorkerDied(_died(pool)) from error
+            finally:
+                for future in pending:
+                    future.cancel()
 
 
-def _start(parent: int, initializer: Callable[..., object] | None, initargs: tuple) -> None:
-    """A worker process's first act: watch the parent, then the stage's own initializer."""
+def _died(pool: ProcessPoolExecutor) -> str:
+    """What to tell the user when a worker process died: which, of what, and what to do. The
+    exit codes come from the pool's process table (CPython keeps it after the pool breaks)."""
+    codes = [(pid, process.exitcode) for pid, process in dict(getattr(pool, "_processes", None) or {}).items()
+             if process.exitcode not in (None, 0)]
+    if codes:
+        pid, code = codes[0]
+        how = f"died from signal {-code} ({signal.Signals(-code).name})" if code < 0 else f"exited with code {code}"
+        who = f"a worker process (pid {pid}) {how}"
+    else:
+        who = "a worker process died"
+    return (f"{who} while the stage ran; nothing was written, the table keeps its previous rows.\n"
+            "  What to do: run the step again; if the machine ran out of memory (signal 9 from the "
+            "out-of-memory killer, see `dmesg`), give it fewer --workers")
+
+
+def _start(parent: int, setup: str) -> None:
+    """A worker process's first act: watch the parent, then the stage's own initializer (read
+    from the `setup` file `map_batches` wrote)."""
     threading.Thread(target=_watch, args=(parent,), name="stackmine-parent-watch", daemon=True).start()
+    initializer, initargs = pickle.loads(Path(setup).read_bytes())
     if initializer is not None:
         initializer(*initargs)
 

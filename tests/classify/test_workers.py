@@ -123,6 +123,64 @@ def test_worker_processes_exit_when_the_stage_is_killed(tmp_path: Path) -> None:
     assert not _alive(worker)
 
 
+def test_a_worker_killed_while_starting_fails_the_stage_instead_of_hanging(tmp_path: Path) -> None:
+    """A worker process killed by the OS (the OOM killer, an operator) fails the stage with a named
+    error, whenever it dies. Killed while it starts, it used to hang the stage for ever: Python
+    3.11's spawn writes the process's start-up data (then including the classifier) into a pipe
+    whose read end the parent itself keeps open until the write ends, so once the child is dead
+    a write larger than the pipe's buffer never returns. The start-up data is now small."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "stage.py"
+    script.write_text(
+        "import sys\n"
+        "import pyarrow as pa\n"
+        "from pipeline.core.workers import WorkerDied, map_batches\n"
+        "from tests.support import batchwork\n"
+        "if __name__ == '__main__':\n"
+        "    batches = (pa.record_batch({'x': [k]}) for k in range(500))\n"
+        "    try:\n"
+        "        for done in map_batches(batchwork.slow_double, batches, 2, batchwork.remember, (b'x' * 8_000_000,)):\n"
+        "            pass\n"
+        "    except WorkerDied as error:\n"
+        "        print(error, flush=True)\n"
+        "        sys.exit(3)\n", encoding="utf-8")
+    stage = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    try:
+        worker = None
+        deadline = time.monotonic() + 60
+        while worker is None and time.monotonic() < deadline and stage.poll() is None:
+            worker = next(iter(_spawned_children(stage.pid)), None)
+            time.sleep(0.002)
+        assert worker is not None, "the stage started no worker process"
+        os.kill(worker, signal.SIGKILL)
+        out, _ = stage.communicate(timeout=90)
+    finally:
+        if stage.poll() is None:
+            stage.kill()
+            stage.wait()
+    assert stage.returncode == 3
+    assert "worker process" in out and "signal 9" in out and "nothing was written" in out
+
+
+def _spawned_children(pid: int) -> list[int]:
+    """Worker processes (multiprocessing's spawn_main, not its resource tracker) started by `pid`."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                command = Path(f"/proc/{child}/cmdline").read_bytes()
+            except FileNotFoundError:
+                continue
+            if b"spawn_main" in command:
+                children.append(int(child))
+    return children
+
+
 def _alive(pid: int) -> bool:
     """Whether `pid` runs (a zombie, dead but not yet reaped by init, counts as gone)."""
     try:

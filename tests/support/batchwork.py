@@ -31,3 +31,15 @@ def tag_pid(batch: pa.RecordBatch) -> pa.RecordBatch:
     time.sleep(0.01)  # long enough that the caller finds the workers busy now and then
     values = batch.column(0).to_pylist()
     return pa.record_batch({"x": values, "pid": [os.getpid()] * len(values)})
+
+
+def remember(payload: bytes) -> None:
+    """An initializer with a large argument (a stand-in for a classifier's rules and model)."""
+    globals()["_payload"] = payload
+
+
+def slow_double(batch: pa.RecordBatch) -> pa.RecordBatch:
+    import time
+
+    time.sleep(0.02)
+    return double(batch)
