@@ -8,7 +8,7 @@ import click
 
 from flows.cli.options import db_option, wait_option
 from flows.cli.selection_options import selection_from, selection_options
-from pipeline.topics import STEP
+from pipeline.topics import DEFAULT_FIT_SAMPLE, STEP
 
 
 @click.command(STEP.name)
@@ -25,12 +25,16 @@ from pipeline.topics import STEP
 @click.option("--min-topic-size", type=int, help="HDBSCAN min_cluster_size; default n // 500 within 10..200.")
 @click.option("--period", type=click.Choice(["year", "quarter"]), default="year", show_default=True,
               help="Period of topics_over_time.")
+@click.option("--fit-sample", type=click.IntRange(min=3), default=DEFAULT_FIT_SAMPLE, show_default=True,
+              help="Fit on a seeded sample of at most this many questions and give the rest the nearest topic "
+                   "(memory stays flat); a selection this size or smaller is fitted whole.")
 @click.option("--force", is_flag=True, help="Refit even if this exact model is stored.")
 @click.option("--save-model", type=click.Path(file_okay=False, path_type=Path),
               help="Also save the fitted BERTopic here (safetensors; loads offline).")
 @wait_option
 def topics_command(db_path: Path, sites, platforms, year_from, year_to, notebook, ml, where, backend: str, seed: int,
-                   reducer: str, clusterer: str, n_topics: int | None, min_topic_size: int | None, period: str, force: bool,
+                   reducer: str, clusterer: str, n_topics: int | None, min_topic_size: int | None, period: str, fit_sample: int,
+                   force: bool,
                    save_model: Path | None, wait_seconds: float) -> None:
     """Fit BERTopic on title + prose + tags of the selected questions (default: notebook
     questions about ML) and store topic_models, topics, question_topics, topics_over_time.
@@ -50,7 +54,7 @@ def topics_command(db_path: Path, sites, platforms, year_from, year_to, notebook
 
     selection = selection_from(sites, platforms, year_from, year_to, notebook, ml, where)
     params = fit.TopicParams(backend=backend, seed=seed, reducer=reducer, clusterer=clusterer, n_topics=n_topics,
-                             min_topic_size=min_topic_size, period=period)
+                             min_topic_size=min_topic_size, period=period, fit_sample=fit_sample)
     scope = Scope(selection.describe(), selection.sites)
     con = connect(db_path, wait_seconds=wait_seconds)
     try:

@@ -7,6 +7,7 @@ A selection turns into a parameterised WHERE clause over `question_labels` (alia
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
@@ -106,3 +107,26 @@ def selection_rows(con: duckdb.DuckDBPyConnection, selection: Selection, columns
             raise
         raise sqlguard.WhereRefused(selection.where, f"DuckDB cannot apply it to the data "
                                                      f"({str(exc).splitlines()[0]})") from None
+
+
+def selection_batches(con: duckdb.DuckDBPyConnection, selection: Selection, columns: str,
+                      batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """The `columns` of the questions in `selection`, in `selected_questions_sql`'s order, as Arrow
+    batches of at most `batch_rows` rows read from a cursor of its own.
+
+    Why a cursor: the caller may write on `con` (a transaction) while this is being read; a second
+    statement on the same connection would end the stream. Why batches: memory is bounded by the
+    batch, not by the selection. A `--where` that fails on the data becomes `WhereRefused`, as in
+    `selection_rows` (DuckDB may only fail once the batch that trips it is read).
+    """
+    sql, params = selected_questions_sql(selection, columns)
+    reader = con.cursor()
+    try:
+        yield from reader.sql(sql, params=params).to_arrow_reader(batch_rows)
+    except duckdb.DataError as exc:
+        if not selection.where:
+            raise
+        raise sqlguard.WhereRefused(selection.where, f"DuckDB cannot apply it to the data "
+                                                     f"({str(exc).splitlines()[0]})") from None
+    finally:
+        reader.close()

@@ -2,6 +2,12 @@
 
 from pipeline.core.step import Step
 
+# Default cap on the documents a topic model is fitted on (pipeline/topics/fit.py; here so the CLI
+# can show it without importing the fit's libraries). Why 50,000: k is at its cap of 50 from 4,802
+# documents, so more documents only refine the same 50 centres, while fitting time and memory grow
+# with them (bench/topics.py; README "Performance").
+DEFAULT_FIT_SAMPLE = 50_000
+
 STEP = Step(
     name="topics",
     version="topics-1",

@@ -13,6 +13,15 @@ the default, because it measured worse here: on tens of documents HDBSCAN calls 
 outliers, and on the bench corpus (bench/topics.py) its coherence fell below LDA's while PCA +
 k-means stayed above it (figures in the README, "Topics"). `--n-topics` and `--min-topic-size` override the rule; the
 resolved values are stored in topic_models.parameters.
+
+Fit sample (`--fit-sample N`, default 50,000; issue #14: memory must not grow with the selection).
+A selection of at most N questions is fitted whole, exactly as before the cap existed (same
+topics, rows and model id). A larger one is fitted on a seeded sample of N of its questions (those
+with the smallest md5(seed/site/post_id): deterministic, independent of row order, and a question
+that stays selected stays sampled when the selection grows by a few rows), and every other
+question is then assigned a topic in batches of ASSIGN_BATCH read from DuckDB, so peak memory is
+set by N and the batch, not by the selection. The corpus-size rule sizes the fit by the documents
+it clusters, min(n, N): for the default N it picks k = 50 either way.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from importlib.metadata import version
 from pathlib import Path
@@ -28,18 +38,26 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from pipeline.topics.embeddings import Embedder, embed_cached, make_embedder
+from pipeline.core.db import STREAM_SETTINGS, settings
 from pipeline.core.errors import StackmineError
-from pipeline.topics.coherence import clean_text, corpus_vocabulary, diversity, make_vectorizer, npmi_coherence
-from pipeline.core.selection import Selection, selection_rows
+from pipeline.core.selection import Selection, selection_batches, selection_rows
+from pipeline.core.sql import SqlFile
 from pipeline.core.step import Scope
+from pipeline.topics import DEFAULT_FIT_SAMPLE
+from pipeline.topics.coherence import clean_text, corpus_vocabulary, diversity, make_vectorizer, npmi_coherence
+from pipeline.topics.embeddings import EMBED_BATCH, Embedder, embed_cached, make_embedder
 
 log = logging.getLogger(__name__)
 
 MAX_TOPICS = 50
 MIN_DOCS = 3
 DOC_COLUMNS = "l.site, l.dump_id, l.post_id, t.creation_date, t.title, t.prose, t.tags, l.classifier_version"
+SQL = SqlFile("pipeline.topics", "topics.sql")
+# Documents read, embedded and assigned at a time above the cap: the embedding cache's own batch
+# (pipeline/topics/embeddings.py), so one cache lookup serves one assignment batch.
+ASSIGN_BATCH = EMBED_BATCH
 
 
 @dataclass(frozen=True)
@@ -54,9 +72,20 @@ class TopicParams:
     min_topic_size: int | None = None  # HDBSCAN min_cluster_size
     top_n_words: int = 10
     period: str = "year"  # year | quarter, for topics_over_time
+    fit_sample: int = DEFAULT_FIT_SAMPLE  # fit on at most this many documents, assign the rest
+
+    def __post_init__(self) -> None:
+        if self.fit_sample < MIN_DOCS:
+            raise StackmineError(f"--fit-sample must be at least {MIN_DOCS} (got {self.fit_sample})")
+
+    def capped(self, n_docs: int) -> bool:
+        """True when a selection of `n_docs` documents is larger than the fit sample."""
+        return n_docs > self.fit_sample
 
     def resolve(self, n_docs: int) -> TopicParams:
-        """Concrete parameters for a corpus of `n_docs` documents (the rule in the module doc)."""
+        """Concrete parameters for a selection of `n_docs` documents (the rule in the module doc),
+        sized by the documents the fit clusters: min(n_docs, fit_sample)."""
+        n_docs = min(n_docs, self.fit_sample)
         reducer = "pca" if self.reducer == "auto" else self.reducer
         clusterer = "kmeans" if self.clusterer == "auto" else self.clusterer
         n_topics = self.n_topics
@@ -66,6 +95,18 @@ class TopicParams:
         if clusterer == "hdbscan" and min_size is None:
             min_size = int(min(200, max(10, n_docs // 500)))
         return replace(self, reducer=reducer, clusterer=clusterer, n_topics=n_topics, min_topic_size=min_size)
+
+    def recorded(self, n_docs: int) -> dict:
+        """The parameters a model of `n_docs` documents is identified and stored by.
+
+        `fit_sample` is in them only when it bound (n_docs > fit_sample). Why: below the cap it
+        changes nothing, so the model id and the stored row stay what they were before the cap
+        existed, and a cap raised or lowered above a small selection does not refit it.
+        """
+        values = asdict(self)
+        if not self.capped(n_docs):
+            del values["fit_sample"]
+        return values
 
 
 @dataclass
@@ -103,6 +144,19 @@ def document(title: str, prose: str, tags: list[str] | np.ndarray) -> str:
 def load_documents(con: duckdb.DuckDBPyConnection, selection: Selection) -> pd.DataFrame:
     """The selected questions with their document text, in (site, post_id) order."""
     frame = selection_rows(con, selection, DOC_COLUMNS)
+    return _with_docs(frame)
+
+
+def load_fit_sample(con: duckdb.DuckDBPyConnection, selection: Selection, params: TopicParams) -> pd.DataFrame:
+    """The seeded fitting sample of a selection above the cap: `params.fit_sample` of its questions
+    (smallest md5(seed/site/post_id); topics.sql `fit_sample`), with their document text, in
+    (site, post_id) order. DuckDB keeps only the sample while it picks it (a top-N)."""
+    where, values = selection.sql()
+    sql = SQL("fit_sample").format(columns=DOC_COLUMNS, where=where)
+    return _with_docs(con.execute(sql, [*values, str(params.seed), params.fit_sample]).fetch_df())
+
+
+def _with_docs(frame: pd.DataFrame) -> pd.DataFrame:
     frame["doc"] = [document(*row) for row in zip(frame["title"], frame["prose"], frame["tags"], strict=True)]
     return frame
 
@@ -110,9 +164,44 @@ def load_documents(con: duckdb.DuckDBPyConnection, selection: Selection) -> pd.D
 def content_hash(frame: pd.DataFrame) -> str:
     """sha256 of the ordered (site, post_id, document) list: what the topics depend on."""
     digest = hashlib.sha256()
-    for site, post_id, doc in zip(frame["site"], frame["post_id"], frame["doc"], strict=True):
-        digest.update(f"{site}\t{post_id}\t{doc}\n".encode())
+    _hash_rows(digest, frame["site"], frame["post_id"], frame["doc"])
     return digest.hexdigest()
+
+
+def _hash_rows(digest, sites, post_ids, docs) -> None:
+    for site, post_id, doc in zip(sites, post_ids, docs, strict=True):
+        digest.update(f"{site}\t{post_id}\t{doc}\n".encode())
+
+
+@dataclass(frozen=True)
+class Survey:
+    """What one streamed pass over a selection tells: enough to name its model without holding it."""
+
+    n_docs: int
+    content_hash: str  # the same bytes as `content_hash` of the whole frame
+    sites: list[str]
+    classifier_versions: list[str]
+
+
+def survey(con: duckdb.DuckDBPyConnection, selection: Selection, batch_rows: int = ASSIGN_BATCH) -> Survey:
+    """Count and hash the selection's documents, `batch_rows` at a time.
+
+    Why a pass of its own: the model id (and so the skip of an unchanged selection) depends on every
+    document, and must be known before anything is embedded or fitted; reading in batches keeps
+    memory flat however large the selection.
+    """
+    digest = hashlib.sha256()
+    n_docs = 0
+    sites: set[str] = set()
+    versions: set[str] = set()
+    for batch in selection_batches(con, selection, DOC_COLUMNS, batch_rows):
+        cols = batch.to_pydict()
+        docs = [document(*row) for row in zip(cols["title"], cols["prose"], cols["tags"], strict=True)]
+        _hash_rows(digest, cols["site"], cols["post_id"], docs)
+        n_docs += batch.num_rows
+        sites.update(cols["site"])
+        versions.update(cols["classifier_version"])
+    return Survey(n_docs, digest.hexdigest(), sorted(sites), sorted(versions))
 
 
 def versions_of(embedder_name: str, classifier_versions: list[str]) -> dict[str, object]:
@@ -124,10 +213,10 @@ def versions_of(embedder_name: str, classifier_versions: list[str]) -> dict[str,
     return found
 
 
-def make_topic_model_id(selection: Selection, params: TopicParams, content: str, versions: dict) -> str:
-    """Deterministic id: same selection, parameters, documents and versions → same id."""
+def make_topic_model_id(selection: Selection, parameters: dict, content: str, versions: dict) -> str:
+    """Deterministic id: same selection, parameters (`TopicParams.recorded`), documents and versions → same id."""
     key = json.dumps(
-        {"selection": json.loads(selection.describe()), "params": asdict(params), "content": content, "versions": versions},
+        {"selection": json.loads(selection.describe()), "params": parameters, "content": content, "versions": versions},
         sort_keys=True,
     )
     return hashlib.sha256(key.encode()).hexdigest()[:16]
@@ -194,6 +283,66 @@ def _centroid_similarity(embeddings: np.ndarray, topics: np.ndarray, model) -> n
     return np.clip(num / np.where(den == 0, 1, den), 0.0, 1.0).round(6)
 
 
+def assign_topics(model, docs: list[str], embeddings: np.ndarray, params: TopicParams) -> tuple[np.ndarray, np.ndarray]:
+    """Topics and probabilities of documents outside the fitting sample (`params` resolved).
+
+    k-means: BERTopic's own `transform` (the fitted reducer, then the nearest k-means centre), the
+    rule that gave the fitted documents their topics, so a document gets the topic it would have
+    got had it been sampled; probability as for fitted documents (`_centroid_similarity`).
+    Measured on the bench corpus (20,000 documents, fit on 5,000): transform gives every fitted
+    document its fitted topic and agrees with a fit on all 20,000 as well as the sample's own fit
+    does (adjusted Rand 0.431 on the rest, 0.431 on the sample), where the nearest topic embedding
+    by cosine re-gave 82.8% of fitted documents their topic and reached 0.356; both took under
+    0.2 s per 20,000. HDBSCAN (fitted without prediction data, which `transform` would need):
+    the nearest topic embedding by cosine, BERTopic's own rule for clusterers without `predict`;
+    no document is assigned to the outliers, and the cosine is its probability. Each document's
+    result depends on that document only, so it is the same whatever the batch.
+    """
+    if params.clusterer == "kmeans":
+        topics = np.asarray(model.transform(docs, embeddings=embeddings)[0])
+        return topics, _centroid_similarity(embeddings, topics, model)
+    vectors = np.asarray(model.topic_embeddings_, dtype=np.float64)[1 if -1 in model.topic_sizes_ else 0:]
+    emb = embeddings.astype(np.float64)
+    # einsum, not a matrix product: its sums do not depend on how many rows the batch has
+    sims = np.einsum("ij,kj->ik", emb, vectors)
+    den = np.outer(np.linalg.norm(emb, axis=1), np.linalg.norm(vectors, axis=1))
+    sims = sims / np.where(den == 0, 1, den)
+    return sims.argmax(axis=1), np.clip(sims.max(axis=1), 0.0, 1.0).round(6)
+
+
+def assigned_batches(con: duckdb.DuckDBPyConnection, selection: Selection, topic_model_id: str, fitted_keys: set,
+                     fitted: FittedTopics, params: TopicParams, embedder: Embedder,
+                     batch_rows: int) -> Iterator[pa.Table]:
+    """question_topics rows of every selected question outside the fitting sample, a batch at a time.
+
+    Documents are read `batch_rows` at a time from a cursor of their own, their embeddings looked
+    up (or computed and cached) on another cursor, which commits each batch: `con` holds the
+    model's write transaction meanwhile, and DuckDB would keep every registered batch of the
+    cache lookup alive inside it until COMMIT (see pipeline/core/db.py replace_scope).
+    """
+    cache = con.cursor()
+    try:
+        for batch in selection_batches(con, selection, DOC_COLUMNS, batch_rows):
+            cols = batch.to_pydict()
+            rest = [i for i, key in enumerate(zip(cols["site"], cols["post_id"], strict=True)) if key not in fitted_keys]
+            if not rest:
+                continue
+            sites = [cols["site"][i] for i in rest]
+            docs = [document(cols["title"][i], cols["prose"][i], cols["tags"][i]) for i in rest]
+            embeddings = embed_cached(cache, sites, docs, embedder)
+            topics, probabilities = assign_topics(fitted.model, docs, embeddings, params)
+            yield pa.table({
+                "topic_model_id": [topic_model_id] * len(rest),
+                "site": sites,
+                "dump_id": [cols["dump_id"][i] for i in rest],
+                "post_id": pa.array([cols["post_id"][i] for i in rest], pa.int64()),
+                "topic_id": pa.array(topics.astype("int32")),
+                "probability": pa.array(probabilities.astype(float).round(6)),
+            })
+    finally:
+        cache.close()
+
+
 def run_topics(
     con: duckdb.DuckDBPyConnection,
     selection: Selection,
@@ -202,44 +351,73 @@ def run_topics(
     force: bool = False,
     progress: bool = False,
     save_to: Path | None = None,
+    batch_rows: int | None = None,
 ) -> TopicRun:
     """Fit (or find) the topic model of `selection` and store it, replacing the selection's old one.
 
     `save_to`: also save the fitted BERTopic there (`save_model`); only happens when it is fitted.
+    `batch_rows`: documents read (hashed, assigned) at a time, ASSIGN_BATCH by default; the
+    results do not depend on it. DuckDB runs under STREAM_SETTINGS' buffer cap meanwhile, so
+    what it reads and writes is evicted or spilled rather than cached whole.
     """
+    with settings(con, STREAM_SETTINGS):
+        return _run_topics(con, selection, params, embedder, force, progress, save_to, batch_rows or ASSIGN_BATCH)
+
+
+def _run_topics(con: duckdb.DuckDBPyConnection, selection: Selection, params: TopicParams, embedder: Embedder | None,
+                force: bool, progress: bool, save_to: Path | None, batch_rows: int) -> TopicRun:
     from tqdm import tqdm
 
     from pipeline.topics import store as topic_store
 
     steps = tqdm(total=4, desc="topics", unit="step", disable=not progress)
-    frame = load_documents(con, selection)
-    if len(frame) < MIN_DOCS:
+    found = survey(con, selection, batch_rows)
+    if found.n_docs < MIN_DOCS:
         raise StackmineError(
-            f"the selection has {len(frame)} questions; topics need at least {MIN_DOCS}. "
+            f"the selection has {found.n_docs} questions; topics need at least {MIN_DOCS}. "
             f"Selection: {selection.describe()}. Widen it (e.g. --site, --all-questions) or run classify first."
         )
-    resolved = params.resolve(len(frame))
+    capped = params.capped(found.n_docs)
+    resolved = params.resolve(found.n_docs)
+    parameters = resolved.recorded(found.n_docs)
     embedder = embedder or make_embedder(params.backend, params.seed)
-    versions = versions_of(embedder.name, frame["classifier_version"].tolist())
-    model_id = make_topic_model_id(selection, resolved, content_hash(frame), versions)
+    if capped and not embedder.per_document:
+        raise StackmineError(
+            f"the selection has {found.n_docs:,} questions, more than --fit-sample {params.fit_sample:,}, and the "
+            f"{embedder.name} embeddings depend on the whole corpus, so the rest cannot be assigned to the sample's "
+            f"topics. Use the default backend, or --fit-sample {found.n_docs} or more."
+        )
+    versions = versions_of(embedder.name, found.classifier_versions)
+    model_id = make_topic_model_id(selection, parameters, found.content_hash, versions)
     steps.update(1)
     existing = topic_store.find_model(con, model_id)
     if existing and not force and save_to is None:
         steps.close()
         log.info("topic model %s is up to date; skipped", model_id)
-        return TopicRun(model_id, len(frame), existing["n_topics"], True, existing["coherence"], existing["diversity"])
+        return TopicRun(model_id, found.n_docs, existing["n_topics"], True, existing["coherence"], existing["diversity"])
+    frame = load_fit_sample(con, selection, params) if capped else load_documents(con, selection)
     embeddings = embed_cached(con, frame["site"].tolist(), frame["doc"].tolist(), embedder)
     steps.update(1)
     fitted = fit_topics(frame["doc"].tolist(), embeddings, resolved)
+    del embeddings
     steps.update(1)
-    record = topic_store.ModelRecord(model_id, selection, resolved, versions, content_hash(frame))
-    topic_store.write(con, record, frame, fitted)
+    record = topic_store.ModelRecord(model_id, selection, resolved, parameters, versions, found.content_hash,
+                                     found.n_docs, found.sites)
+    assigned: Iterator[pa.Table] | tuple = ()
+    if capped:
+        fitted_keys = set(zip(frame["site"].tolist(), frame["post_id"].tolist(), strict=True))
+        assigned = assigned_batches(con, selection, model_id, fitted_keys, fitted, resolved, embedder, batch_rows)
+        log.info("topics: fitted on %d of %d questions, assigning the rest in batches of %d",
+                 len(frame), found.n_docs, batch_rows)
+    start = time.perf_counter()
+    topic_store.write(con, record, frame[["site", "dump_id", "post_id"]], fitted, assigned)
+    log.info("topics: stored in %.1f s", time.perf_counter() - start)
     if save_to is not None:
         save_model(fitted.model, save_to)
     steps.update(1)
     steps.close()
     n_topics = len([t for t in fitted.terms if t != -1])
-    return TopicRun(model_id, len(frame), n_topics, False, fitted.coherence, fitted.diversity)
+    return TopicRun(model_id, found.n_docs, n_topics, False, fitted.coherence, fitted.diversity)
 
 
 def run(con: duckdb.DuckDBPyConnection, scope: Scope, selection: Selection, params: TopicParams | None = None,

@@ -7,11 +7,14 @@ and so the one-transaction replace rule lives in one place.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from pipeline.core.db import registered, transaction
 from pipeline.core.selection import Selection
@@ -27,8 +30,11 @@ class ModelRecord:
     topic_model_id: str
     selection: Selection
     params: object  # TopicParams (resolved)
+    parameters: dict  # what the model is identified and stored by (TopicParams.recorded)
     versions: dict
     content_hash: str
+    n_docs: int  # questions in the selection (the fitted ones and the assigned ones)
+    sites: list[str]  # sites of those questions
 
 
 def find_model(con: duckdb.DuckDBPyConnection, topic_model_id: str) -> dict | None:
@@ -49,10 +55,17 @@ def list_topics(con: duckdb.DuckDBPyConnection, topic_model_id: str) -> list[tup
 
 
 def _same_scope_ids(con: duckdb.DuckDBPyConnection, record: ModelRecord) -> list[str]:
-    """Models of the same selection and parameters: the ones this fit replaces."""
-    rows = con.execute(SQL("same_scope_models"),
-                       [record.selection.describe(), json.dumps(asdict(record.params), sort_keys=True)]).fetchall()
-    return [r[0] for r in rows] + [record.topic_model_id]
+    """Models of the same selection and parameters, fit_sample aside: the ones this fit replaces.
+
+    Why fit_sample aside: it is recorded only when it bound (TopicParams.recorded), so a selection
+    that grows past the cap, or a cap changed, would otherwise leave its previous model behind as a
+    second model of the same selection and parameters.
+    """
+    def key(parameters: dict) -> dict:
+        return {k: v for k, v in parameters.items() if k != "fit_sample"}
+
+    rows = con.execute(SQL("same_scope_models"), [record.selection.describe()]).fetchall()
+    return [tid for tid, parameters in rows if key(json.loads(parameters)) == key(record.parameters)] + [record.topic_model_id]
 
 
 def delete_model(con: duckdb.DuckDBPyConnection, topic_model_id: str) -> None:
@@ -61,48 +74,58 @@ def delete_model(con: duckdb.DuckDBPyConnection, topic_model_id: str) -> None:
         con.execute(statement, [topic_model_id])
 
 
-def write(con: duckdb.DuckDBPyConnection, record: ModelRecord, frame: pd.DataFrame, fitted) -> None:
-    """Replace the selection's topic model by `fitted`, all or nothing."""
-    questions = pd.DataFrame(
+def write(con: duckdb.DuckDBPyConnection, record: ModelRecord, frame: pd.DataFrame, fitted,
+          assigned: Iterable[pa.Table] = ()) -> None:
+    """Replace the selection's topic model, all or nothing: `fitted` on the documents of `frame`
+    (site, dump_id, post_id, in the fit's order), plus the `assigned` question_topics batches of
+    the selection's other questions (a capped fit; pipeline/topics/fit.py), each inserted as it comes.
+
+    Batches go in with `from_arrow(...).insert_into`, not a registered view, which DuckDB keeps
+    alive with its data until COMMIT (pipeline/core/db.py replace_scope). Topic sizes, outliers and
+    topics_over_time are then counted from the stored rows, so nothing needs them all in Python.
+    """
+    questions = pa.table(
         {
-            "topic_model_id": record.topic_model_id,
-            "site": frame["site"].to_numpy(),
-            "dump_id": frame["dump_id"].to_numpy(),
-            "post_id": frame["post_id"].to_numpy(),
-            "topic_id": fitted.topics.astype("int32"),
-            "probability": fitted.probabilities.astype(float).round(6),
+            "topic_model_id": [record.topic_model_id] * len(frame),
+            "site": pa.array(frame["site"].tolist(), pa.string()),
+            "dump_id": pa.array(frame["dump_id"].tolist(), pa.string()),
+            "post_id": pa.array(frame["post_id"].tolist(), pa.int64()),
+            "topic_id": pa.array(fitted.topics.astype("int32")),
+            "probability": pa.array(fitted.probabilities.astype(float).round(6)),
         }
     )
-    sizes = questions["topic_id"].value_counts()
     topic_rows = pd.DataFrame(
         [
-            (record.topic_model_id, t, fitted.labels[t], int(sizes.get(t, 0)), [w for w, _ in terms], [round(s, 6) for _, s in terms])
+            (record.topic_model_id, t, fitted.labels[t], [w for w, _ in terms], [round(s, 6) for _, s in terms])
             for t, terms in sorted(fitted.terms.items())
         ],
-        columns=["topic_model_id", "topic_id", "label", "size", "terms", "weights"],
+        columns=["topic_model_id", "topic_id", "label", "terms", "weights"],
     )
+    n_outliers = int((fitted.topics == -1).sum())
     with transaction(con):
         for old in _same_scope_ids(con, record):
             delete_model(con, old)
-        _insert_model_row(con, record, frame, fitted)
-        with registered(con, new_topics=topic_rows, new_question_topics=questions):
-            con.execute(SQL("insert_topics"))
-            con.execute(SQL("insert_question_topics"))
+        con.from_arrow(questions).insert_into("question_topics")
+        for batch in assigned:
+            con.from_arrow(batch).insert_into("question_topics")
+            n_outliers += int(pa.compute.sum(pa.compute.equal(batch.column("topic_id"), -1)).as_py() or 0)
+        with registered(con, new_topics=topic_rows):
+            con.execute(SQL("insert_topics"), [record.topic_model_id])
+        _insert_model_row(con, record, fitted, n_outliers)
         con.execute(SQL("over_time"), [record.params.period, record.topic_model_id])
 
 
-def _insert_model_row(con: duckdb.DuckDBPyConnection, record: ModelRecord, frame: pd.DataFrame, fitted) -> None:
-    n_outliers = int((fitted.topics == -1).sum())
+def _insert_model_row(con: duckdb.DuckDBPyConnection, record: ModelRecord, fitted, n_outliers: int) -> None:
     con.execute(
         SQL("insert_model"),
         [
             record.topic_model_id,
             record.selection.describe(),
-            json.dumps(asdict(record.params), sort_keys=True),
+            json.dumps(record.parameters, sort_keys=True),
             json.dumps(record.versions, sort_keys=True),
             record.content_hash,
-            sorted(set(frame["site"])),
-            len(frame),
+            record.sites,
+            record.n_docs,
             len([t for t in fitted.terms if t != -1]),
             n_outliers,
             _finite(fitted.coherence),

@@ -8,14 +8,14 @@ CREATE TABLE IF NOT EXISTS topic_models (  -- one row per fitted BERTopic model:
                                            -- versions and quality
     topic_model_id VARCHAR PRIMARY KEY,  -- 16 hex chars
     selection      JSON NOT NULL,         -- Selection.describe()
-    parameters     JSON NOT NULL,         -- resolved TopicParams (after the corpus-size rule)
+    parameters     JSON NOT NULL,         -- resolved TopicParams (after the corpus-size rule); fit_sample only when it bound
     versions       JSON NOT NULL,         -- bertopic, umap, hdbscan, sklearn, embedder, classifier
     content_hash   VARCHAR NOT NULL,      -- sha256 of the ordered (site, post_id, document) list
     sites          VARCHAR[] NOT NULL,    -- sites present in the documents
-    n_docs         INTEGER NOT NULL,      -- questions in the selection (documents fitted)
+    n_docs         INTEGER NOT NULL,      -- questions in the selection, each with a question_topics row; min(n_docs, fit_sample) were fitted
     n_topics       INTEGER NOT NULL,      -- excluding the outlier topic -1
     n_outliers     INTEGER NOT NULL,      -- documents in the outlier topic -1
-    coherence      DOUBLE,                -- mean NPMI of top-10 terms over the corpus (pipeline/topics/coherence.py)
+    coherence      DOUBLE,                -- mean NPMI of top-10 terms over the fitted documents (pipeline/topics/coherence.py)
     diversity      DOUBLE,                -- unique share of the top-10 terms of all topics
     fit_seconds    DOUBLE NOT NULL,       -- how long the fit took
     created        TIMESTAMP NOT NULL     -- when the model was fitted (local time)
@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS question_topics (  -- which topic of a model each que
     dump_id        VARCHAR NOT NULL,      -- the snapshot the row comes from (dumps.dump_id)
     post_id        BIGINT NOT NULL,       -- the question (posts.id)
     topic_id       INTEGER NOT NULL,      -- its topic (topics.topic_id); -1 = outlier
-    probability    DOUBLE NOT NULL,       -- HDBSCAN membership strength, or cosine to the centroid for k-means
+    probability    DOUBLE NOT NULL,       -- HDBSCAN membership strength (cosine to the nearest topic if assigned), or cosine to the centroid for k-means
     PRIMARY KEY (topic_model_id, site, post_id)
 );
 

@@ -16,8 +16,9 @@ SELECT DISTINCT ON (site, text_hash) site, model, text_hash, embedding::FLOAT[] 
 SELECT n_topics, coherence, diversity FROM topic_models WHERE topic_model_id = ?;
 
 -- name: same_scope_models
--- Models of the same selection and parameters: the ones a new fit replaces.
-SELECT topic_model_id FROM topic_models WHERE selection = ?::JSON AND parameters = ?::JSON;
+-- Models of the same selection, with their parameters: pipeline/topics/store.py replaces those whose
+-- parameters are the new fit's (fit_sample aside).
+SELECT topic_model_id, CAST(parameters AS VARCHAR) FROM topic_models WHERE selection = ?::JSON ORDER BY topic_model_id;
 
 -- name: delete_model
 -- Remove one topic model and every row that hangs off it (parameter: the topic_model_id, in each statement).
@@ -30,10 +31,26 @@ DELETE FROM topic_models WHERE topic_model_id = ?;
 INSERT INTO topic_models VALUES (?, ?::JSON, ?::JSON, ?::JSON, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: insert_topics
-INSERT INTO topics SELECT * FROM new_topics;
+-- The topics of one model (registered `new_topics`, without sizes), each sized by the model's
+-- question_topics rows, which are written first: the rows of a capped fit come in batch by batch.
+-- Parameter: the topic_model_id.
+INSERT INTO topics
+SELECT n.topic_model_id, n.topic_id, n.label, CAST(coalesce(c.size, 0) AS INTEGER) AS size, n.terms, n.weights
+FROM new_topics AS n
+LEFT JOIN (SELECT topic_id, count(*) AS size FROM question_topics WHERE topic_model_id = ? GROUP BY topic_id) AS c
+  USING (topic_id)
+ORDER BY n.topic_id;
 
--- name: insert_question_topics
-INSERT INTO question_topics SELECT * FROM new_question_topics;
+-- name: fit_sample
+-- The fitting sample of a selection larger than its cap (pipeline/topics/fit.py, `fit_sample`): the
+-- questions with the smallest md5(seed/site/post_id), at most the cap of them, in (site, post_id)
+-- order. {columns}: the document columns, from code; {where}: the selection's conditions
+-- (Selection.sql), whose parameters come first, then the seed, then the cap.
+SELECT * FROM (
+    SELECT {columns} FROM question_labels AS l JOIN question_text AS t USING (site, post_id) {where}
+    ORDER BY md5(CAST(? AS VARCHAR) || '/' || l.site || '/' || CAST(l.post_id AS VARCHAR)), l.site, l.post_id
+    LIMIT ?
+) ORDER BY site, post_id;
 
 -- name: over_time
 -- Fill topics_over_time for one topic model from its question_topics rows.
