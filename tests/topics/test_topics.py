@@ -219,3 +219,116 @@ def test_npmi_and_diversity_exact() -> None:
     assert per_topic[1] == -1.0
     assert mean == pytest.approx((np.log(4 / 3) / np.log(2) - 1) / 2, abs=1e-12)
     assert diversity([["a", "b"], ["b", "c"]]) == 0.75
+
+
+# Issue 14: above --fit-sample the model is fitted on a seeded sample and every other question is
+# assigned in batches. The sample's 757 ML questions (notebook or not) with a cap of 60 stand in for
+# a selection far above the default cap.
+ALL_ML = Selection(notebook=None)
+
+
+def _capped_tables(db: Path, tmp_path: Path, name: str, params, batch_rows: int | None = None, selection=ALL_ML):
+    from pipeline.topics.fit import run_topics
+
+    path = tmp_path / f"{name}.duckdb"
+    shutil.copyfile(db, path)
+    con = connect(path)
+    try:
+        run = run_topics(con, selection, params, batch_rows=batch_rows)
+        return run, snapshot_con(con)
+    finally:
+        con.close()
+
+
+def test_capped_fit_gives_every_question_a_topic_and_the_sample_its_fitted_one(topics_db: Path, tmp_path: Path) -> None:
+    import hashlib
+
+    from pipeline.topics.embeddings import Model2VecEmbedder, embed_cached
+    from pipeline.topics.fit import TopicParams, fit_topics, load_fit_sample
+
+    params = TopicParams(fit_sample=60)
+    run, tables = _capped_tables(topics_db, tmp_path, "capped", params, batch_rows=100)
+    con = connect(tmp_path / "capped.duckdb", read_only=True)
+    try:
+        selected = con.execute("SELECT site, post_id FROM question_labels WHERE ml ORDER BY ALL").fetchall()
+        stored = {(s, p): (t, pr) for _, s, _, p, t, pr in
+                  con.execute("SELECT * FROM question_topics WHERE topic_model_id = ?", [run.topic_model_id]).fetchall()}
+        n_docs, parameters = con.execute("SELECT n_docs, parameters FROM topic_models WHERE topic_model_id = ?",
+                                         [run.topic_model_id]).fetchall()[0]
+        sizes = dict(con.execute("SELECT topic_id, size FROM topics WHERE topic_model_id = ?", [run.topic_model_id]).fetchall())
+        over_time = con.execute("SELECT sum(n) FROM topics_over_time WHERE topic_model_id = ?", [run.topic_model_id]).fetchall()[0][0]
+        sample = load_fit_sample(con, ALL_ML, params)
+    finally:
+        con.close()
+    assert run.n_docs == n_docs == len(selected) == 757
+    assert sorted(stored) == selected  # every question once
+    assert sum(sizes.values()) == over_time == 757
+    assert sizes == {t: sum(1 for topic, _ in stored.values() if topic == t) for t in sizes}
+    assert json.loads(parameters)["fit_sample"] == 60 and json.loads(parameters)["n_topics"] == 5  # round(sqrt(60 / 2))
+    # the sample: the 60 questions of smallest md5("42/site/post_id"), in (site, post_id) order
+    by_hash = sorted(selected, key=lambda k: (hashlib.md5(f"42/{k[0]}/{k[1]}".encode()).hexdigest(), k))[:60]
+    assert list(zip(sample["site"], sample["post_id"], strict=True)) == sorted(by_hash)
+    # ...gets exactly the topics (and probabilities) a fit on it alone gives
+    scratch = connect(tmp_path / "scratch.duckdb")
+    try:
+        embeddings = embed_cached(scratch, sample["site"].tolist(), sample["doc"].tolist(), Model2VecEmbedder())
+    finally:
+        scratch.close()
+    fitted = fit_topics(sample["doc"].tolist(), embeddings, params.resolve(757))
+    got = [stored[key] for key in zip(sample["site"], sample["post_id"], strict=True)]
+    assert [t for t, _ in got] == fitted.topics.tolist()
+    assert [p for _, p in got] == fitted.probabilities.round(6).tolist()
+    assert len(set(fitted.topics.tolist())) == run.n_topics == 5
+
+
+def test_capped_fit_is_the_same_twice_and_whatever_the_batch(topics_db: Path, tmp_path: Path) -> None:
+    from pipeline.topics.fit import TopicParams
+
+    for params in (TopicParams(fit_sample=60), TopicParams(fit_sample=60, reducer="pca", clusterer="hdbscan", min_topic_size=5)):
+        first = _capped_tables(topics_db, tmp_path, "first", params, batch_rows=100)
+        again = _capped_tables(topics_db, tmp_path, "again", params, batch_rows=100)
+        small = _capped_tables(topics_db, tmp_path, "small", params, batch_rows=37)
+        assert first[0].topic_model_id == again[0].topic_model_id == small[0].topic_model_id
+        assert first[1] == again[1] == small[1]
+        assert len(first[1]["question_topics"]) == 67 + 757  # the default model's rows + this one's
+
+
+def test_cap_at_or_above_the_selection_changes_nothing(topics_db: Path, tmp_path: Path) -> None:
+    """Below the cap the fit is the uncapped one: same model id (fit_sample is not in its key), same rows."""
+    from pipeline.topics.fit import TopicParams
+
+    uncapped = _capped_tables(topics_db, tmp_path, "uncapped", TopicParams(fit_sample=1_000_000))
+    for cap in (757, 10_000):
+        capped = _capped_tables(topics_db, tmp_path, f"cap{cap}", TopicParams(fit_sample=cap), batch_rows=100)
+        assert capped[0] == uncapped[0] and capped[1] == uncapped[1]
+    parameters = [json.loads(row[2]) for row in uncapped[1]["topic_models"]]
+    assert all("fit_sample" not in p for p in parameters)
+    assert uncapped[0].n_topics == 19  # round(sqrt(757 / 2))
+
+
+def test_capped_refit_replaces_the_selections_model_and_needs_a_per_document_embedder(topics_db: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from flows.cli import all_commands, cli
+    from pipeline.topics.fit import TopicParams, run_topics
+
+    for command in all_commands():
+        cli.add_command(command)
+    path = tmp_path / "cli.duckdb"
+    shutil.copyfile(topics_db, path)
+    runner = CliRunner()
+    for cap in ("100000", "60"):
+        # --n-topics fixed: otherwise the corpus-size rule resolves k differently for 757 and 60
+        # documents, and models whose parameters differ are kept side by side
+        result = runner.invoke(cli, ["topics", "--db", str(path), "--notebook", "any", "--n-topics", "5", "--fit-sample", cap])
+        assert result.exit_code == 0, result.output
+        assert "757 questions" in result.output
+    con = connect(path)
+    try:
+        models = con.execute("SELECT selection, parameters FROM topic_models ORDER BY n_docs").fetchall()
+        with pytest.raises(StackmineError, match="depend on the whole corpus"):
+            run_topics(con, ALL_ML, TopicParams(backend="tfidf", fit_sample=60))
+    finally:
+        con.close()
+    assert len(models) == 2  # the default selection's, and the capped fit that replaced the uncapped one
+    assert json.loads(models[1][1])["fit_sample"] == 60
