@@ -13,6 +13,14 @@ graph fall apart into cliques). Generated corpora stay in memory, nothing is wri
 
 Run (about 10 minutes on 2 cores):
     .venv/bin/python bench/topics.py --sizes 5000 20000 100000 --shared ../shared/data
+
+`--stream` measures the whole `stackmine topics` step instead (issue #14: flat memory): each
+corpus is written as question_text/question_labels rows of a scratch DuckDB by one subprocess,
+then `run_topics` runs on it in a fresh one (default selection, default --fit-sample unless
+`--fit-sample` is given), which reports its peak RSS and the wall seconds of each phase: survey
+(stream and hash the selection), sample (read and embed the fitted documents), fit, store
+(embed and assign the rest in batches, write). The load (`uptime`) is printed before each run.
+    .venv/bin/python bench/topics.py --stream --sizes 20000 100000 200000 --shared ../shared/data
 """
 
 from __future__ import annotations
@@ -113,6 +121,78 @@ def run_one(model: str, n: int, shared: Path, n_topics: int | None) -> dict:
     return result
 
 
+def build_db(path: Path, n: int, shared: Path) -> None:
+    """A scratch database whose default selection (notebook ML questions) is the n-document corpus:
+    first line of a text as the title, the rest as prose, no tags, one site, one question a post."""
+    import pyarrow as pa
+
+    from pipeline.steps import connect
+
+    docs = corpus(real_texts(shared), n)
+    con = connect(path)
+    try:
+        for first in range(0, n, 50_000):
+            part = docs[first:first + 50_000]
+            ids = pa.array(range(first + 1, first + len(part) + 1), pa.int64())
+            heads = [d.partition("\n") for d in part]
+            site = ["stackoverflow.com"] * len(part)
+            dump = ["bench"] * len(part)
+            created = pa.array([f"20{10 + i % 14}-0{1 + i % 9}-01 00:00:00" for i in range(first, first + len(part))]).cast(pa.timestamp("us"))
+            empty = pa.array([[]] * len(part), pa.list_(pa.string()))
+            con.from_arrow(pa.table({
+                "site": site, "dump_id": dump, "post_id": ids, "creation_date": created,
+                "title": [h[0] for h in heads], "prose": [h[2] for h in heads], "code": [""] * len(part),
+                "inline_code": empty, "links": empty, "tags": empty, "text_version": ["bench"] * len(part)})).insert_into("question_text")
+            con.from_arrow(pa.table({
+                "site": site, "dump_id": dump, "post_id": ids, "platforms": pa.array([["jupyter"]] * len(part)),
+                "notebook": [True] * len(part), "ml": [True] * len(part), "stage": ["none"] * len(part),
+                "stage2": [None] * len(part), "evidence": ["{}"] * len(part), "classifier_version": ["bench"] * len(part),
+                "p_ml": [1.0] * len(part), "p_stage": pa.array([[]] * len(part), pa.list_(pa.float64()))})).insert_into("question_labels")
+    finally:
+        con.close()
+
+
+def run_stream(path: Path, fit_sample: int | None) -> dict:
+    """`run_topics` on the scratch database, in this process; its figures."""
+    from pipeline.core.selection import Selection
+    from pipeline.steps import connect
+    from pipeline.topics.fit import TopicParams, run_topics
+
+    params = TopicParams() if fit_sample is None else TopicParams(fit_sample=fit_sample)
+    con = connect(path)
+    start = time.perf_counter()
+    try:
+        run = run_topics(con, Selection(), params)
+    finally:
+        con.close()
+    return {"seconds": round(time.perf_counter() - start, 1), "timings": run.timings, "topics": run.n_topics,
+            "coherence": run.coherence, "docs": run.n_docs, "fitted": min(run.n_docs, params.fit_sample),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0)}
+
+
+def stream_sizes(sizes: list[int], shared: Path, fit_sample: int | None) -> None:
+    """One line per size: the topics step end to end on a scratch DuckDB (module doc)."""
+    import tempfile
+
+    print(f"{'docs':>7} {'fitted':>7} {'topics':>6} {'NPMI':>7} {'seconds':>8} {'survey':>7} {'sample':>7} {'fit':>7} "
+          f"{'store':>7} {'peak MB':>8}  load before (1/5/15 min)")
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as scratch:
+            path = Path(scratch) / "bench.duckdb"
+            subprocess.run([sys.executable, __file__, "--build", str(path), "--sizes", str(n), "--shared", str(shared)],
+                           check=True)
+            load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.split("load average:")[-1].strip()
+            cmd = [sys.executable, __file__, "--topics-db", str(path)]
+            if fit_sample is not None:
+                cmd += ["--fit-sample", str(fit_sample)]
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+        t = r["timings"]
+        print(f"{r['docs']:>7} {r['fitted']:>7} {r['topics']:>6} {r['coherence']:>7.3f} {r['seconds']:>8.1f} "
+              f"{t['survey']:>7.1f} {t['sample']:>7.1f} {t['fit']:>7.1f} {t['store']:>7.1f} {r['peak_rss_mb']:>8.0f}  {load}",
+              flush=True)
+
+
 def _child(model: str, n: int, shared: Path, n_topics: int | None) -> dict:
     cmd = [sys.executable, __file__, "--one", model, "--sizes", str(n), "--shared", str(shared)]
     if n_topics:
@@ -128,7 +208,23 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--one", choices=["bertopic", "lda"], help=argparse.SUPPRESS)
     parser.add_argument("--n-topics", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--stream", action="store_true", help="the topics step end to end on DuckDB (module doc)")
+    parser.add_argument("--fit-sample", type=int, help="with --stream: the cap (default: the step's)")
+    parser.add_argument("--build", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--topics-db", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.build or args.topics_db:
+        import warnings
+
+        warnings.filterwarnings("ignore")
+        if args.build:
+            build_db(args.build, args.sizes[0], args.shared)
+        else:
+            print(json.dumps(run_stream(args.topics_db, args.fit_sample)))
+        return
+    if args.stream:
+        stream_sizes(args.sizes, args.shared, args.fit_sample)
+        return
     if args.one:
         import warnings
 

@@ -31,7 +31,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from importlib.metadata import version
 from pathlib import Path
 
@@ -133,6 +133,9 @@ class TopicRun:
     skipped: bool
     coherence: float | None
     diversity: float | None
+    # wall seconds of each phase of a fit: survey (hash the selection), sample (read and embed the
+    # documents fitted), fit, store (assign the rest, write); for bench/topics.py and the log
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
 
 
 def document(title: str, prose: str, tags: list[str] | np.ndarray) -> str:
@@ -371,7 +374,17 @@ def _run_topics(con: duckdb.DuckDBPyConnection, selection: Selection, params: To
     from pipeline.topics import store as topic_store
 
     steps = tqdm(total=4, desc="topics", unit="step", disable=not progress)
+    clock = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 3)
+        clock = now
+
     found = survey(con, selection, batch_rows)
+    lap("survey")
     if found.n_docs < MIN_DOCS:
         raise StackmineError(
             f"the selection has {found.n_docs} questions; topics need at least {MIN_DOCS}. "
@@ -397,9 +410,11 @@ def _run_topics(con: duckdb.DuckDBPyConnection, selection: Selection, params: To
         return TopicRun(model_id, found.n_docs, existing["n_topics"], True, existing["coherence"], existing["diversity"])
     frame = load_fit_sample(con, selection, params) if capped else load_documents(con, selection)
     embeddings = embed_cached(con, frame["site"].tolist(), frame["doc"].tolist(), embedder)
+    lap("sample")
     steps.update(1)
     fitted = fit_topics(frame["doc"].tolist(), embeddings, resolved)
     del embeddings
+    lap("fit")
     steps.update(1)
     record = topic_store.ModelRecord(model_id, selection, resolved, parameters, versions, found.content_hash,
                                      found.n_docs, found.sites)
@@ -409,15 +424,17 @@ def _run_topics(con: duckdb.DuckDBPyConnection, selection: Selection, params: To
         assigned = assigned_batches(con, selection, model_id, fitted_keys, fitted, resolved, embedder, batch_rows)
         log.info("topics: fitted on %d of %d questions, assigning the rest in batches of %d",
                  len(frame), found.n_docs, batch_rows)
-    start = time.perf_counter()
-    topic_store.write(con, record, frame[["site", "dump_id", "post_id"]], fitted, assigned)
-    log.info("topics: stored in %.1f s", time.perf_counter() - start)
+    keys = frame[["site", "dump_id", "post_id"]]
+    del frame  # the fitted documents' text is not needed while the rest is assigned
+    topic_store.write(con, record, keys, fitted, assigned)
+    lap("store")
+    log.info("topics: %s seconds", timings)
     if save_to is not None:
         save_model(fitted.model, save_to)
     steps.update(1)
     steps.close()
     n_topics = len([t for t in fitted.terms if t != -1])
-    return TopicRun(model_id, found.n_docs, n_topics, False, fitted.coherence, fitted.diversity)
+    return TopicRun(model_id, found.n_docs, n_topics, False, fitted.coherence, fitted.diversity, timings)
 
 
 def run(con: duckdb.DuckDBPyConnection, scope: Scope, selection: Selection, params: TopicParams | None = None,
