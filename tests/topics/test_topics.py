@@ -281,6 +281,7 @@ def test_capped_fit_gives_every_question_a_topic_and_the_sample_its_fitted_one(t
     assert len(set(fitted.topics.tolist())) == run.n_topics == 5
 
 
+@pytest.mark.slow  # several BERTopic fits of 757 documents
 def test_capped_fit_is_the_same_twice_and_whatever_the_batch(topics_db: Path, tmp_path: Path) -> None:
     from pipeline.topics.fit import TopicParams
 
@@ -293,6 +294,7 @@ def test_capped_fit_is_the_same_twice_and_whatever_the_batch(topics_db: Path, tm
         assert len(first[1]["question_topics"]) == 67 + 757  # the default model's rows + this one's
 
 
+@pytest.mark.slow  # several BERTopic fits of 757 documents
 def test_cap_at_or_above_the_selection_changes_nothing(topics_db: Path, tmp_path: Path) -> None:
     """Below the cap the fit is the uncapped one: same model id (fit_sample is not in its key), same rows."""
     from pipeline.topics.fit import TopicParams
@@ -306,6 +308,7 @@ def test_cap_at_or_above_the_selection_changes_nothing(topics_db: Path, tmp_path
     assert uncapped[0].n_topics == 19  # round(sqrt(757 / 2))
 
 
+@pytest.mark.slow  # several BERTopic fits of 757 documents
 def test_capped_refit_replaces_the_selections_model_and_needs_a_per_document_embedder(topics_db: Path, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
