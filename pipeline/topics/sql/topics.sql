@@ -45,12 +45,17 @@ ORDER BY n.topic_id;
 -- The fitting sample of a selection larger than its cap (pipeline/topics/fit.py, `fit_sample`): the
 -- questions with the smallest md5(seed/site/post_id), at most the cap of them, in (site, post_id)
 -- order. {columns}: the document columns, from code; {where}: the selection's conditions
--- (Selection.sql), whose parameters come first, then the seed, then the cap.
-SELECT * FROM (
-    SELECT {columns} FROM question_labels AS l JOIN question_text AS t USING (site, post_id) {where}
+-- (Selection.sql), whose parameters come first, then the seed, then the cap. The top-N keeps only
+-- keys (a raised cap's texts would not fit DuckDB's streaming buffer cap); the texts are joined after.
+WITH picked AS (
+    SELECT l.site, l.post_id FROM question_labels AS l JOIN question_text AS t USING (site, post_id) {where}
     ORDER BY md5(CAST(? AS VARCHAR) || '/' || l.site || '/' || CAST(l.post_id AS VARCHAR)), l.site, l.post_id
     LIMIT ?
-) ORDER BY site, post_id;
+)
+SELECT {columns}
+FROM question_labels AS l JOIN question_text AS t USING (site, post_id)
+SEMI JOIN picked AS p ON p.site = l.site AND p.post_id = l.post_id
+ORDER BY l.site, l.post_id;
 
 -- name: over_time
 -- Fill topics_over_time for one topic model from its question_topics rows.
