@@ -29,6 +29,7 @@ from pipeline.core.db import DEFAULT_DB, LEDGER_TABLES, ensure_schema, transacti
 from pipeline.core.db import connect as _connect
 from pipeline.core.sql import SqlFile
 from pipeline.core.step import Scope, Step, make_key
+from pipeline.ingest.migrate import migrate_dump_keys
 
 STEPS: tuple[Step, ...] = (acquire.STEP, ingest.STEP, text.STEP, classify.STEP, evaluate.STEP, topics.STEP,
                            coverage.STEP, publish.EXPORT, publish.REPORT)
@@ -49,9 +50,11 @@ def connect(path: str | Path = DEFAULT_DB, read_only: bool = False,
             wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) a stackmine database with every step's tables; a derived table
     whose columns changed in a new version is rebuilt (`rebuild_changed`), one whose declared key
-    changed is rekeyed with its rows (`rekey_changed`)."""
+    changed is rekeyed with its rows (`rekey_changed`); dump tables made before their rows carried
+    dump_key are migrated, rows and dump ids kept (`pipeline.ingest.migrate`)."""
     con = _connect(path, read_only=read_only, wait_seconds=wait_seconds, schema=schema())
     if not read_only:
+        migrate_dump_keys(con)
         rebuild_changed(con)
         rekey_changed(con)
     return con

@@ -28,7 +28,7 @@ FILE_TABLES: dict[str, str] = {
 }
 
 # Columns not read from a row attribute: provenance, flags set by rules, derived lists.
-NOT_FROM_ROWS = frozenset({"site", "dump_id", "tags", "is_watermark", "is_bot"})
+NOT_FROM_ROWS = frozenset({"site", "dump_key", "tags", "is_watermark", "is_bot"})
 
 # Where the attribute name is not the column name in CamelCase.
 ATTRIBUTE_NAMES = {"revision_guid": "RevisionGUID", "tags_raw": "Tags"}
@@ -70,6 +70,14 @@ class TableSpec:
     @property
     def attributes(self) -> tuple[str, ...]:
         return tuple(c.attribute for c in self.columns)
+
+
+def arrow_schema(spec: TableSpec) -> pa.Schema:
+    """The schema of every table `to_table` makes for `spec` (known before any row is parsed)."""
+    fields = [pa.field(c.name, ARROW_TYPES[c.sql_type]) for c in spec.columns]
+    if spec.table == "posts":
+        fields.append(pa.field("tags", pa.list_(pa.string())))
+    return pa.schema(fields)
 
 
 class BadValue(ValueError):

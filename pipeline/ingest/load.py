@@ -2,11 +2,13 @@
 
     ingest(con, [Path("data/sample")]) -> IngestReport
 
-Every input file is parsed (on all cores, into staged Arrow parts) before the database is
-written, so bad input changes nothing. Then the whole run is one transaction: each site's rows are
-deleted from every dump table and its new snapshot inserted, or nothing happens at all (an error
-or kill -9 mid-load leaves the database as it was). Re-ingesting a dump whose files have the same
-checksums is a no-op unless `force`.
+The whole run is one transaction. Each site's snapshot gets its key before its first row is
+parsed (the site's next `dump_key`); its files are parsed on every core and inserted as they parse
+(pipeline/ingest/parsing.py: DuckDB inserts a file's first chunks while later ones parse, and the
+next site is read while one is finished); then the site's previous snapshot is deleted and `dumps`
+records the new one with its dated dump_id. Bad input, an error or a kill -9 anywhere rolls
+everything back: the database holds the old snapshots or the new ones, never a mix. Re-ingesting a
+dump whose files have the same checksums is a no-op unless `force`.
 
 A snapshot replaces a loaded site only when it is plausibly the site's next one: not older (kept,
 with a warning), and not empty or far smaller (refused, see `check_not_shrinking`), because an
@@ -20,9 +22,8 @@ import hashlib
 import logging
 import os
 import sys
-import tempfile
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,11 +36,12 @@ from pipeline.core.db import ensure_schema, registered, settings, transaction
 from pipeline.core.files import sha256_file
 from pipeline.core.paths import dump_source
 from pipeline.core.gcpause import cyclic_gc_paused
+from pipeline.core.gilswitch import quick_gil_handoff
 from pipeline.ingest import STEP
 from pipeline.ingest.columns import FILE_TABLES, TableSpec, table_spec
 from pipeline.core.errors import DumpError, StackmineError
-from pipeline.ingest.dumpfiles import KIND_7Z, KIND_CSV, DumpFile, archive_members, discover, open_plain
-from pipeline.ingest.parsing import FileResult, make_pool, stage_csv, stage_xml, staged_parts
+from pipeline.ingest.dumpfiles import KIND_CSV, DumpFile, discover
+from pipeline.ingest.parsing import Feed, FileResult, make_pool
 from pipeline.ingest.staging import staging_folder
 from pipeline.ingest.unique import SedeRows
 
@@ -49,9 +51,11 @@ SQL = STEP.sql()
 # Every table a site snapshot owns; all are replaced together.
 DUMP_TABLES = STEP.writes
 POOL_MIN_BYTES = 8 << 20  # below this, handing chunks to threads costs more than it saves
-# DuckDB while loading: a buffer cap (it spills beyond it; otherwise it caches up to 80% of RAM),
-# which keeps ingest's peak memory flat whatever the input size, and one thread, because the
-# parser threads already keep the cores busy (more DuckDB threads only added CPU and memory).
+QUEUED_PER_WORKER = 4  # chunks parsed ahead of DuckDB per parser thread (2 MB of XML each)
+# DuckDB while loading: a buffer cap (it spills beyond it, into the staging folder; otherwise it
+# caches up to 80% of RAM), which keeps ingest's peak memory flat whatever the input size, and one
+# thread, because the parser threads share the cores with it (more DuckDB threads only added CPU
+# and memory).
 LOAD_SETTINGS = {"memory_limit": "96MB", "threads": "1"}
 # A snapshot with fewer posts than this share of the loaded snapshot's never replaces it without
 # --force: an empty file (`<posts/>`, a header-only export), a cut-off export or the wrong folder
@@ -148,12 +152,13 @@ def ingest(con: duckdb.DuckDBPyConnection, sources: list[Path], force: bool = Fa
     """Load every dump under `sources` into the database behind `con`.
 
     `site` names the site of XML files and SEDE CSV exports (default: their folder's name);
-    `workers` parser threads (default: all cores); `staging_dir` holds the temporary Arrow parts
-    (default: the system temp folder; needs about 0.75x the uncompressed XML size); `add` adds
+    `workers` parser threads (default: all cores); `staging_dir` holds the run's staging folder,
+    where DuckDB spills what does not fit its memory cap while loading (default: the system temp
+    folder); `add` adds
     SEDE exports to the site's loaded exports instead of replacing them; `tables` the dump files to
     load (`dump_files`; default: all): a site's snapshot is then those files only, its other
-    tables are left empty, and `dumps` lists just them. Raises DumpError for bad input, before
-    anything is written.
+    tables are left empty, and `dumps` lists just them. Raises DumpError for bad input; the
+    database is then as it was.
     """
     sites = by_site(sources, site, dump_files(tables))
     hashes = source_hashes([f for files in sites.values() for f in files])
@@ -191,7 +196,7 @@ def ingest_sites(con: duckdb.DuckDBPyConnection, sites: dict[str, list[DumpFile]
         else:
             todo[name] = files
     if todo:
-        _stage_and_load(con, todo, report, force, progress, workers, staging_dir, hashes, adding)
+        _load(con, todo, report, force, progress, workers, staging_dir, hashes, adding)
     report.seconds = time.monotonic() - started
     return report
 
@@ -209,53 +214,52 @@ def distinct_files(files: list[DumpFile], source_hashes: dict[Path, str]) -> lis
     return list(kept.values())
 
 
-def _stage_and_load(con: duckdb.DuckDBPyConnection, todo: dict[str, list[DumpFile]], report: IngestReport,
-                    force: bool, progress: bool, workers: int | None, staging_dir: Path | None,
-                    source_hashes: dict[Path, str], adding: Collection[str] = ()) -> None:
-    """Parse every file of `todo` into staged parts, then load them all in one transaction.
+def _load(con: duckdb.DuckDBPyConnection, todo: dict[str, list[DumpFile]], report: IngestReport,
+          force: bool, progress: bool, workers: int | None, staging_dir: Path | None,
+          source_hashes: dict[Path, str], adding: Collection[str] = ()) -> None:
+    """Parse and insert every file of `todo`, site after site, in one transaction.
 
-    Sites in `adding` keep their loaded exports and gain the staged ones; every other site is
-    replaced, unless the database holds a newer snapshot (kept, with a warning) or the staged one
-    is empty or far smaller (refused: `check_not_shrinking`).
+    Sites in `adding` keep their loaded exports and gain the given ones; every other site is
+    replaced, unless the database holds a newer snapshot (kept, with a warning: the new rows are
+    deleted again) or the new one is empty or far smaller (refused: `check_not_shrinking`, which
+    rolls the whole run back).
     """
     specs = table_specs(con)
     seen = {name: loaded_exports(con, name) if name in adding else SedeRows() for name in todo}
-    with cyclic_gc_paused(), staging_folder(staging_dir) as tmp:
-        staged = stage_files(todo, specs, tmp, progress, workers, source_hashes, seen)
-        plan = {}
-        for name, results in staged.items():
-            if name in adding:
-                plan[name] = "add"
-                continue
-            newer = None if force else newer_loaded_than(con, name, results)
-            if newer:
-                report.sites.append(SiteReport(name, newer, "kept-newer"))
-                continue
-            if not force:
-                check_not_shrinking(con, name, results)
-            plan[name] = "replace"
-        loading = time.monotonic()
-        rekeyed = False
-        with settings(con, LOAD_SETTINGS), transaction(con):
-            if plan:
-                rekeyed = rekey_dumps(con)
-            for name, how in plan.items():
-                load = load_site if how == "replace" else add_exports
-                report.sites.append(load(con, name, staged[name], source_hashes))
+    total = sum(f.size for files in todo.values() for f in files)
+    workers = workers or os.cpu_count() or 1
+    if total < POOL_MIN_BYTES:
+        workers = 1
+    show = progress and sys.stderr.isatty()
+    with cyclic_gc_paused(), quick_gil_handoff(), staging_folder(staging_dir) as spill:
+        started = time.monotonic()
+        with settings(con, {**LOAD_SETTINGS, "temp_directory": str(spill)}), transaction(con):
+            rekeyed = rekey_dumps(con)
+            with make_pool(workers) as pool, \
+                    tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="ingest",
+                         disable=not show, file=sys.stderr) as bar, \
+                    Feed(todo, specs, pool, QUEUED_PER_WORKER * workers, source_hashes, bar.update, seen) as feed:
+                for name in todo:
+                    load = add_exports if name in adding else load_site
+                    report.sites.append(load(con, name, feed, source_hashes, force))
+            loaded = time.monotonic()
         if rekeyed:
             ensure_schema(con, [STEP.tables()])  # the rebuilt table's comments
-        log.info("loaded and committed %d site(s) in %.1f s", len(plan), time.monotonic() - loading)
+    log.info("loaded %d site(s) in %.1f s, committed in %.1f s", len(todo), loaded - started,
+             time.monotonic() - loaded)
 
 
-def check_not_shrinking(con: duckdb.DuckDBPyConnection, site: str, results: list[FileResult]) -> None:
-    """Refuse (DumpError) a staged snapshot that would replace `site` with nothing or with far
-    less (see `refuse_shrinking`)."""
+def check_not_shrinking(con: duckdb.DuckDBPyConnection, site: str, results: list[FileResult],
+                        new_key: int | None = None) -> None:
+    """Refuse (DumpError) a snapshot that would replace `site` with nothing or with far less (see
+    `refuse_shrinking`); `new_key` is its key when its rows are already in beside the loaded ones."""
     where = next((r.dump_file.label for r in results if r.dump_file.file == "Posts"), results[0].dump_file.label)
     refuse_shrinking(con, site, sum(r.rows for r in results if r.dump_file.file == "Posts"),
-                     sum(r.rows for r in results), where)
+                     sum(r.rows for r in results), where, new_key)
 
 
-def refuse_shrinking(con: duckdb.DuckDBPyConnection, site: str, posts: int, rows: int, where: str) -> None:
+def refuse_shrinking(con: duckdb.DuckDBPyConnection, site: str, posts: int, rows: int, where: str,
+                     new_key: int | None = None) -> None:
     """Refuse (DumpError naming `where`) a snapshot of `site` with `posts` posts and `rows` rows
     in all that would replace the loaded one with nothing or with far less.
 
@@ -263,7 +267,8 @@ def refuse_shrinking(con: duckdb.DuckDBPyConnection, site: str, posts: int, rows
     always a mistake (an empty `<posts/>`, a header-only export, a cut-off export, one chunk of
     several), and loading it deletes the site from every table. The loaded snapshot is kept; the
     message says which, why, and that --force replaces it anyway. A new site with no rows at all
-    is refused too: there is nothing to load.
+    is refused too: there is nothing to load. With `new_key`, the rows of that snapshot (the new
+    one, inserted in this transaction) are not counted as loaded.
     """
     loaded = _loaded_dump(con, site)
     if loaded is None:
@@ -271,7 +276,7 @@ def refuse_shrinking(con: duckdb.DuckDBPyConnection, site: str, posts: int, rows
             raise DumpError(where, None, f"holds no rows: nothing to load for {site}",
                             "check the file (an empty export or dump file, or the wrong one)")
         return
-    loaded_posts = con.execute(SQL("table_rows", table="posts"), {"site": site}).fetchall()[0][0]
+    loaded_posts = con.execute(SQL("other_posts"), {"site": site, "dump_key": new_key}).fetchall()[0][0]
     if rows == 0 or posts < SHRINK_LIMIT * loaded_posts:
         raise DumpError(where, None, f"refused: this snapshot of {site} holds {posts:,} posts ({rows:,} rows "
                         f"in all), the database {loaded_posts:,} ({loaded}); a snapshot with fewer than half "
@@ -384,69 +389,6 @@ def _same_files(con: duckdb.DuckDBPyConnection, site: str, files: list[DumpFile]
     return sorted(tuple(row) for row in loaded) == given
 
 
-def stage_files(todo: dict[str, list[DumpFile]], specs: dict[str, TableSpec], tmp: Path,
-                progress: bool, workers: int | None, source_hashes: dict[Path, str],
-                seen: dict[str, SedeRows] | None = None) -> dict[str, list[FileResult]]:
-    """Parse every file of every site to be loaded; raises DumpError at the first bad one.
-
-    `seen` holds, per site, the Data Explorer rows read so far (its exports form one snapshot)."""
-    seen = seen if seen is not None else {}
-    files = [f for fs in todo.values() for f in fs]
-    total = sum(f.size for f in files)
-    workers = workers or os.cpu_count() or 1
-    if total < POOL_MIN_BYTES:
-        workers = 1
-    show = progress and sys.stderr.isatty()
-    staged: dict[str, list[FileResult]] = {name: [] for name in todo}
-    with make_pool(workers) as pool, tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                                          desc="ingest", disable=not show, file=sys.stderr) as bar:
-        for source, group in _by_source(files):
-            staging = _stage_source(source, group, specs, pool, tmp, bar.update, workers, source_hashes[source],
-                                    seen.setdefault(group[0].site, SedeRows()))
-            for dump_file, result in staging:
-                log.info("%s: %d rows (%.1f MB) in %.1f s", dump_file.label, result.rows,
-                         result.size_bytes / 1e6, result.parse_seconds)
-                staged[dump_file.site].append(result)
-    return staged
-
-
-def _by_source(files: list[DumpFile]) -> Iterator[tuple[Path, list[DumpFile]]]:
-    groups: dict[Path, list[DumpFile]] = {}
-    for dump_file in files:
-        groups.setdefault(dump_file.source, []).append(dump_file)
-    yield from groups.items()
-
-
-def _stage_source(source: Path, group: list[DumpFile], specs: dict[str, TableSpec], pool, tmp: Path,
-                  on_progress, workers: int, source_sha256: str,
-                  seen: SedeRows) -> Iterator[tuple[DumpFile, FileResult]]:
-    """Stage the files of one source; an archive is decompressed once, member after member.
-    Each file's parts go to a folder of their own (a site may have several exports)."""
-    in_flight = 2 * workers
-    if group[0].kind == KIND_7Z:
-        wanted = {f.member.rsplit("/", 1)[-1]: f for f in group if f.member}
-        with archive_members(source) as members:
-            for name, reader in members:
-                if name in wanted:
-                    dump_file = wanted[name]
-                    yield dump_file, stage_xml(reader, dump_file, specs[dump_file.file], pool,
-                                               _file_folder(tmp), on_progress, in_flight)
-        return
-    for dump_file in group:
-        with open_plain(dump_file.source) as handle:
-            if dump_file.kind == KIND_CSV:
-                yield dump_file, stage_csv(handle, dump_file, specs["Posts"], _file_folder(tmp), on_progress,
-                                           source_sha256, seen)
-            else:
-                yield dump_file, stage_xml(handle, dump_file, specs[dump_file.file], pool, _file_folder(tmp),
-                                           on_progress, in_flight, source_sha256)
-
-
-def _file_folder(tmp: Path) -> Path:
-    """A new folder for one file's parts (named by a counter, never by the site or file name)."""
-    return Path(tempfile.mkdtemp(prefix="file-", dir=tmp))
-
-
 def dump_id(site: str, results: list[FileResult]) -> str:
     """`site@YYYY-MM-DD-xxxxxxxx`: newest date in the snapshot + hash of its files' checksums."""
     return snapshot_id(site, [(r.dump_file.file, r.sha256, r.newest) for r in results])
@@ -460,72 +402,109 @@ def snapshot_id(site: str, files: list[tuple[str, str, datetime | None]]) -> str
     return f"{site}@{newest:%Y-%m-%d}-{digest}" if newest else f"{site}@undated-{digest}"
 
 
-def load_site(con: duckdb.DuckDBPyConnection, site: str, results: list[FileResult],
-              source_hashes: dict[Path, str]) -> SiteReport:
-    """Replace every dump-table row of `site` with the staged snapshot (inside the caller's transaction)."""
-    snapshot = dump_id(site, results)
-    params = {"site": site}
-    log.info("%s: loading %s into the database", site, snapshot)
+def next_dump_key(con: duckdb.DuckDBPyConnection, site: str) -> int:
+    """The dump_key the next snapshot of `site` gets (see sql/tables.sql)."""
+    return con.execute(SQL("next_key"), {"site": site}).fetchall()[0][0]
+
+
+def load_site(con: duckdb.DuckDBPyConnection, site: str, feed: Feed, source_hashes: dict[Path, str],
+              force: bool = False) -> SiteReport:
+    """Insert the feed's next site under a new key, then replace its previous snapshot with it
+    (inside the caller's transaction). Keeps the loaded snapshot instead when it is newer (the new
+    rows are deleted again), unless `force`; refuses an empty or far smaller one (DumpError, which
+    rolls the caller's transaction back), unless `force`."""
+    key = next_dump_key(con, site)
+    params = {"site": site, "dump_key": key}
+    log.info("%s: loading into the database as snapshot %d", site, key)
     started = time.monotonic()
+    results = _insert_files(con, site, key, feed)
+    newer = None if force else newer_loaded_than(con, site, results)
+    if newer:
+        for table in DUMP_TABLES:
+            con.execute(SQL("delete_snapshot", table=table), params)
+        return SiteReport(site, newer, "kept-newer")
+    if not force:
+        check_not_shrinking(con, site, results, key)
+    snapshot = dump_id(site, results)
     for table in DUMP_TABLES:
-        con.execute(SQL("delete_site", table=table), params)
-    rows = _load_parts(con, site, snapshot, results, source_hashes)
-    log.info("%s: loaded %d posts in %.1f s", site, rows["posts"], time.monotonic() - started)
+        con.execute(SQL("delete_other_snapshots", table=table), params)
+    rows = _finish(con, site, key, snapshot, results, source_hashes)
+    log.info("%s: loaded %s with %d posts in %.1f s", site, snapshot, rows["posts"], time.monotonic() - started)
     return SiteReport(site, snapshot, "loaded", rows, sum(r.size_bytes for r in results))
 
 
-def add_exports(con: duckdb.DuckDBPyConnection, site: str, results: list[FileResult],
-                source_hashes: dict[Path, str]) -> SiteReport:
-    """Add staged Data Explorer exports to the loaded exports of `site` (inside the caller's
-    transaction): their new posts are inserted (rows already loaded were dropped while staging),
-    and the site's snapshot becomes the loaded files plus these, under a new dump_id that every
-    row of the site carries."""
+def add_exports(con: duckdb.DuckDBPyConnection, site: str, feed: Feed, source_hashes: dict[Path, str],
+                force: bool = False) -> SiteReport:
+    """Add the feed's next site, Data Explorer exports, to the loaded exports of `site` (inside
+    the caller's transaction): their new posts are inserted under the loaded snapshot's key (rows
+    already loaded were dropped while reading), and the site's snapshot becomes the loaded files
+    plus these, under a new dump_id that `dumps` records for all of them."""
+    key = con.execute(SQL("loaded_key"), {"site": site}).fetchall()[0][0]
+    log.info("%s: adding export(s) to its snapshot %d", site, key)
+    started = time.monotonic()
+    results = _insert_files(con, site, key, feed)
     loaded = con.execute(SQL("loaded_file_dates"), {"site": site}).fetchall()
     snapshot = snapshot_id(site, [*[tuple(row) for row in loaded],
                                   *[(r.dump_file.file, r.sha256, r.newest) for r in results]])
-    params = {"site": site}
-    log.info("%s: adding %d export(s) to its snapshot, now %s", site, len(results), snapshot)
-    started = time.monotonic()
-    for table in DUMP_TABLES:
-        con.execute(SQL("set_dump_id", table=table), {**params, "dump_id": snapshot})
-    con.execute(SQL("delete_site", table="post_tags"), params)  # derived again from every post below
-    rows = _load_parts(con, site, snapshot, results, source_hashes)
-    log.info("%s: %d posts after adding, in %.1f s", site, rows["posts"], time.monotonic() - started)
+    con.execute(SQL("set_dump_id"), {"site": site, "dump_id": snapshot})
+    con.execute(SQL("delete_site", table="post_tags"), {"site": site})  # derived again from every post below
+    rows = _finish(con, site, key, snapshot, results, source_hashes)
+    log.info("%s: added %d export(s), now %s with %d posts, in %.1f s", site, len(results), snapshot,
+             rows["posts"], time.monotonic() - started)
     return SiteReport(site, snapshot, "added", rows, sum(r.size_bytes for r in results))
 
 
-def _load_parts(con: duckdb.DuckDBPyConnection, site: str, snapshot: str, results: list[FileResult],
-                source_hashes: dict[Path, str]) -> dict[str, int]:
-    """Insert the staged rows of `results` as `snapshot`, derive post_tags and the flags, record
-    the files in `dumps`; the site's rows per table after it (inside the caller's transaction)."""
-    params = {"site": site}
-    for result in results:
-        if result.parts:
-            parts = staged_parts(result.parts)  # noqa: F841 (read by name in load_parts)
-            con.execute(SQL("load_parts", table=FILE_TABLES[result.dump_file.file]), {**params, "dump_id": snapshot})
-    _derive(con, site)
-    with registered(con, files=_dumps_rows(site, snapshot, results, source_hashes)):
-        con.execute(SQL("record_dump"))
-    return {t: con.execute(SQL("table_rows", table=t), params).fetchall()[0][0] for t in DUMP_TABLES}
+def _insert_files(con: duckdb.DuckDBPyConnection, site: str, key: int, feed: Feed) -> list[FileResult]:
+    """Insert each file of the feed's next site (`site`) into its table as snapshot `key`, while
+    the pool parses its later chunks; their FileResults."""
+    results = []
+    for result, rows in feed.site_files(site):
+        failure: list[BaseException] = []
+
+        def guarded(rows=rows, failure=failure):
+            try:
+                yield from rows
+            except BaseException as exc:
+                failure.append(exc)
+                raise
+
+        stream = pa.RecordBatchReader.from_batches(rows.schema, guarded())  # noqa: F841 (read by name)
+        try:
+            con.execute(SQL("insert_stream", table=FILE_TABLES[result.dump_file.file]), {"site": site, "dump_key": key})
+        except duckdb.Error:
+            if failure:  # the stream's own error (a DumpError), not DuckDB's wrapping of it
+                raise failure[0] from None
+            raise
+        if failure:
+            raise failure[0]
+        log.info("%s: %d rows (%.1f MB) in %.1f s", result.dump_file.label, result.rows, result.size_bytes / 1e6,
+                 result.parse_seconds)
+        results.append(result)
+    return results
 
 
-def _derive(con: duckdb.DuckDBPyConnection, site: str) -> None:
-    """What a load derives from the site's rows: post_tags, and the watermark and bot flags."""
-    params = {"site": site}
+def _finish(con: duckdb.DuckDBPyConnection, site: str, key: int, snapshot: str, results: list[FileResult],
+            source_hashes: dict[Path, str]) -> dict[str, int]:
+    """Derive post_tags and the flags of snapshot `key`, record its files in `dumps`; the site's
+    rows per table after it (inside the caller's transaction)."""
+    params = {"site": site, "dump_key": key}
     con.execute(SQL("load_post_tags"), params)
     watermarks, bots = STEP.rules
     con.execute(SQL("flag_watermarks"), {**params, "rules": STEP.rule_file(watermarks)})
     con.execute(SQL("flag_bots"), {**params, "rules": STEP.rule_file(bots)})
+    with registered(con, files=_dumps_rows(site, snapshot, key, results, source_hashes)):
+        con.execute(SQL("record_dump"))
+    return {t: con.execute(SQL("table_rows", table=t), {"site": site}).fetchall()[0][0] for t in DUMP_TABLES}
 
 
-
-def _dumps_rows(site: str, snapshot: str, results: list[FileResult],
+def _dumps_rows(site: str, snapshot: str, key: int, results: list[FileResult],
                 source_hashes: dict[Path, str]) -> pa.Table:
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     rows = [{
-        "site": site, "dump_id": snapshot, "file": r.dump_file.file, "source": dump_source(site, r.dump_file.source),
-        "member": r.dump_file.member, "size_bytes": r.size_bytes, "sha256": r.sha256,
-        "source_sha256": source_hashes[r.dump_file.source], "rows": r.rows, "newest_date": r.newest,
-        "parse_seconds": r.parse_seconds, "pipeline_version": STEP.version, "ingested_at": now,
+        "site": site, "dump_id": snapshot, "dump_key": key, "file": r.dump_file.file,
+        "source": dump_source(site, r.dump_file.source), "member": r.dump_file.member, "size_bytes": r.size_bytes,
+        "sha256": r.sha256, "source_sha256": source_hashes[r.dump_file.source], "rows": r.rows,
+        "newest_date": r.newest, "parse_seconds": r.parse_seconds, "pipeline_version": STEP.version,
+        "ingested_at": now,
     } for r in results]
     return pa.Table.from_pylist(rows)

@@ -19,7 +19,7 @@ import duckdb
 from pipeline.core.db import connect, transaction
 from pipeline.core.sql import SqlFile
 from pipeline.ingest import STEP
-from pipeline.ingest.load import DUMP_TABLES, ingest, newer_loaded, refuse_shrinking, rekey_dumps
+from pipeline.ingest.load import DUMP_TABLES, ingest, newer_loaded, next_dump_key, refuse_shrinking, rekey_dumps
 
 SQL = SqlFile("pipeline.ingest", "merge.sql")
 
@@ -53,7 +53,8 @@ def parse_to_staging(site: str, paths: list[str], staging_dir: str, workers: int
 
 
 def merge_staged(con: duckdb.DuckDBPyConnection, staged: str, site: str, force: bool = False) -> str:
-    """Replace `site` in every dump table with the staged rows, in one transaction.
+    """Replace `site` in every dump table with the staged rows, in one transaction; they take the
+    site's next dump_key in the main database.
 
     Returns "ingested", or "kept-newer" when the database holds a newer snapshot of the site
     (unless `force`). Raises DumpError, changing nothing, when the staged snapshot is empty or
@@ -69,9 +70,11 @@ def merge_staged(con: duckdb.DuckDBPyConnection, staged: str, site: str, force: 
             refuse_shrinking(con, site, posts or 0, rows or 0, where or site)
         with transaction(con):
             rekey_dumps(con)
+            key = next_dump_key(con, site)
             for table in DUMP_TABLES:
-                for statement in SQL.statements("replace", table=table):
-                    con.execute(statement, [[site]] if "?" in statement else [])
+                delete, insert = SQL.statements("replace", table=table)
+                con.execute(delete, [[site]])
+                con.execute(insert, [key])
     finally:
         con.execute(SQL("detach"))
     return "ingested"

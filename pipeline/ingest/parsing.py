@@ -1,35 +1,40 @@
-"""Parse dump files into Arrow IPC parts in a staging folder, on every core, before touching the DB.
+"""Parse dump files on every core while DuckDB inserts them: one reader thread, a pool, one writer.
 
-Parsing everything first means a bad file is found before the database is opened for writing (so
-a failed run changes nothing), the write transaction stays short, and each row can carry the
-dump_id, which depends on checksums and dates known only once every file was read. Parts are
-uncompressed Arrow IPC files: writing one is little more than a memory copy, and DuckDB reads them
-back through Arrow without converting anything. Memory stays flat: at most `in_flight` chunks exist
-at a time.
+A feed thread reads the run's files in order, site after site (plain files, archive members, Data
+Explorer CSV exports), meters and hashes their bytes and cuts them into row-line chunks for the
+parser pool; the pool's futures go into a bounded queue in file order. The caller, the only thread
+that touches DuckDB, takes each file's rows from the queue as one Arrow record-batch stream
+(`Feed.site_files`), so DuckDB inserts a file's first chunks while the pool parses its later ones,
+and the feed has moved on to the next file, or the next site, while DuckDB finishes one. At most
+`queued` chunks wait or are being parsed, so memory stays flat whatever the input size; nothing is
+staged on disk. Rows are checked where the file and line are known: a repeated Id in file order
+(`SeenIds`, on the caller's side), a missing required attribute in the pool. A Data Explorer export
+is read whole before its rows are handed over (an export holds at most 50,000 rows; its reader may
+start again with larger blocks, see `read_csv_export`).
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import queue
+import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.ipc as ipc
 
-from pipeline.ingest.columns import BadValue, MissingValue, TableSpec, check_required, newest_date, to_table
-from pipeline.ingest.dumpfiles import DumpFile
 from pipeline.core.errors import DumpError
+from pipeline.ingest.columns import (BadValue, MissingValue, TableSpec, arrow_schema, check_required, newest_date,
+                                     to_table)
+from pipeline.ingest.dumpfiles import KIND_7Z, KIND_CSV, DumpFile, archive_members, open_plain
 from pipeline.ingest.unique import SedeRows, SeenIds
 from pipeline.ingest.xmlrows import MAX_ROW_BYTES, Chunk, RowsError, chunk_table, chunks
 
@@ -44,7 +49,8 @@ REPEATED_ID_HINT = ("a dump never repeats an Id within a file: this file was alt
 
 @dataclass
 class FileResult:
-    """What one dump file became: its checksum, rows, newest date and staged parts."""
+    """What one dump file became: its checksum, rows and newest date (complete once its rows were
+    read to the end)."""
 
     dump_file: DumpFile
     size_bytes: int = 0
@@ -52,67 +58,40 @@ class FileResult:
     rows: int = 0
     newest: datetime | None = None
     parse_seconds: float = 0.0
-    parts: list[str] = field(default_factory=list)
     repeats: int = 0  # rows of a Data Explorer export dropped as identical to a row read before
 
-    def add(self, rows: int, newest: datetime | None, part: str | None) -> None:
-        self.rows += rows
+    def add(self, table: pa.Table) -> None:
+        self.rows += table.num_rows
+        newest = newest_date(table)
         if newest is not None and (self.newest is None or newest > self.newest):
             self.newest = newest
-        if part:
-            self.parts.append(part)
 
 
-def _part_path(out_dir: Path, dump_file: DumpFile, index: int) -> Path:
-    return out_dir / f"{dump_file.site}.{dump_file.file}.{index:06d}.arrow"
-
-
-def write_part(table: pa.Table, path: Path) -> tuple[int, datetime | None, str | None]:
-    """Stage `table` as an Arrow IPC file; (rows, newest date, path), no file for no rows."""
-    if table.num_rows == 0:
-        return 0, None, None
-    with ipc.new_file(path, table.schema) as writer:
-        writer.write_table(table)
-    return table.num_rows, newest_date(table), str(path)
-
-
-def staged_parts(paths: list[str]) -> pa.RecordBatchReader:
-    """The staged parts of one file as one stream, read a part at a time (a pyarrow dataset
-    would read ahead several files at once and hold them all in memory)."""
-    with ipc.open_file(paths[0]) as first:
-        schema = first.schema
-
-    def batches() -> Iterator[pa.RecordBatch]:
-        for path in paths:
-            with pa.OSFile(path) as source, ipc.open_file(source) as reader:
-                for index in range(reader.num_record_batches):
-                    yield reader.get_batch(index)
-    return pa.RecordBatchReader.from_batches(schema, batches())
-
-
-def stage_chunk(chunk: Chunk, spec: TableSpec, path: Path) -> tuple[tuple[int, datetime | None, str | None], np.ndarray]:
-    """Worker thread: parse one chunk and stage it (RowsError travels back through the future);
-    returns what `write_part` returns and the chunk's Ids, which the caller checks in file order."""
+def parse_chunk(chunk: Chunk, spec: TableSpec) -> pa.Table:
+    """Pool thread: one chunk's typed rows (RowsError travels back through the future)."""
     table = chunk_table(chunk, spec)
     try:
         check_required(spec, table)
     except MissingValue as exc:
         raise RowsError(chunk.first_line + exc.index, str(exc), "re-download or re-extract the dump file: "
                         "rows of an unmodified dump have it") from None
-    return write_part(table, path), table.column("id").to_numpy()
+    return table
 
 
 class InlinePool(Executor):
-    """Runs work in this process: for small inputs, where starting workers costs more than it saves."""
+    """Runs work in the calling thread: for small inputs, where handing chunks over costs more."""
 
     def submit(self, fn, /, *args, **kwargs) -> Future:  # type: ignore[override]
         future: Future = Future()
-        future.set_result(fn(*args, **kwargs))
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # noqa: BLE001 - delivered where the result is read, like a thread's
+            future.set_exception(exc)
         return future
 
 
 def make_pool(workers: int) -> Executor:
-    """Parser pool: threads, since the tokenizer, Arrow compute and IPC writes run without the GIL."""
+    """Parser pool: threads, since the tokenizer and Arrow compute run without the GIL."""
     if workers <= 1:
         return InlinePool()
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stackmine-parse")
@@ -136,38 +115,166 @@ class _Meter:
         return self.known or self.digest.hexdigest()
 
 
-def stage_xml(stream: BinaryIO, dump_file: DumpFile, spec: TableSpec, pool: Executor, out_dir: Path,
-              on_progress: Callable[[int], object], in_flight: int, known_sha256: str | None = None) -> FileResult:
-    """Parse one XML dump stream into staged parts, keeping at most `in_flight` chunks queued."""
-    result, meter, started = FileResult(dump_file), _Meter(on_progress, known_sha256), time.monotonic()
-    pending: deque[tuple[int, Future]] = deque()
-    seen = SeenIds()
+class _Cancelled(Exception):
+    """Raised inside the feed thread when the caller has stopped reading."""
 
-    def collect() -> None:
-        first_line, future = pending.popleft()
-        staged, ids = future.result()
-        repeat = seen.first_repeat(ids)
-        if repeat is not None:
-            raise RowsError(first_line + repeat, f"Id {ids[repeat]} is repeated (an earlier row of the "
-                            "file has the same Id)", REPEATED_ID_HINT)
-        result.add(*staged)
 
-    try:
-        for index, chunk in enumerate(chunks(stream, dump_file.file, meter)):
-            pending.append((chunk.first_line, pool.submit(stage_chunk, chunk, spec,
-                                                          _part_path(out_dir, dump_file, index))))
-            while len(pending) > in_flight:
-                collect()
-        while pending:
-            collect()
-    except RowsError as exc:
-        raise DumpError(dump_file.label, exc.line, exc.problem, exc.hint) from None
-    finally:
-        for _, future in pending:
-            future.cancel()
-    result.size_bytes, result.sha256 = meter.size, meter.sha256()
-    result.parse_seconds = time.monotonic() - started
-    return result
+def _done(table: pa.Table) -> Future:
+    future: Future = Future()
+    future.set_result(table)
+    return future
+
+
+class Feed:
+    """The files of a run, parsed ahead of the caller on a pool; see the module docstring.
+
+    `sites` maps each site to its files, in the order the caller loads them; `source_sha256` holds
+    the checksum of every source file (a plain file is not hashed again while read; an archive
+    member is); `seen` the Data Explorer rows of each site read so far (its exports form one
+    snapshot). Use as a context manager: leaving it stops the feed thread, whatever happened.
+    """
+
+    def __init__(self, sites: dict[str, list[DumpFile]], specs: dict[str, TableSpec], pool: Executor, queued: int,
+                 source_sha256: dict[Path, str], on_progress: Callable[[int], object],
+                 seen: dict[str, SedeRows] | None = None) -> None:
+        self.sites, self.specs, self.pool, self.hashes = sites, specs, pool, source_sha256
+        self.on_progress = on_progress
+        self.seen = seen if seen is not None else {}
+        self.items: queue.Queue = queue.Queue(maxsize=max(queued, 1))
+        self.cancelled = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="stackmine-feed", daemon=True)
+
+    def __enter__(self) -> Feed:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cancelled.set()
+        while self.thread.is_alive():
+            try:  # unblock a feed waiting for room, and cancel what it queued
+                kind, value = self.items.get(timeout=0.05)
+                if kind == "chunk":
+                    value[1].cancel()
+            except queue.Empty:
+                pass
+        self.thread.join()
+
+    # -- the feed thread ------------------------------------------------------------------------
+    def _put(self, kind: str, value: object) -> None:
+        while True:
+            if self.cancelled.is_set():
+                raise _Cancelled()
+            try:
+                self.items.put((kind, value), timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def _run(self) -> None:
+        try:
+            for site, files in self.sites.items():
+                for source, group in _by_source(files):
+                    self._source(source, group)
+                self._put("site", site)
+        except _Cancelled:
+            return
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, which raises it
+            try:
+                self._put("error", exc)
+            except _Cancelled:
+                pass
+
+    def _source(self, source: Path, group: list[DumpFile]) -> None:
+        """The files of one source; an archive is decompressed once, member after member."""
+        if group[0].kind == KIND_7Z:
+            wanted = {f.member.rsplit("/", 1)[-1]: f for f in group if f.member}
+            with archive_members(source) as members:
+                for name, reader in members:
+                    if name in wanted:
+                        self._xml(wanted[name], reader, None)
+            return
+        for dump_file in group:
+            with open_plain(dump_file.source) as handle:
+                if dump_file.kind == KIND_CSV:
+                    self._csv(dump_file, handle)
+                else:
+                    self._xml(dump_file, handle, self.hashes[source])
+
+    def _xml(self, dump_file: DumpFile, stream: BinaryIO, known_sha256: str | None) -> None:
+        result, started = FileResult(dump_file), time.monotonic()
+        meter = _Meter(self.on_progress, known_sha256)
+        self._put("file", result)
+        spec = self.specs[dump_file.file]
+        try:
+            for chunk in chunks(stream, dump_file.file, meter):
+                self._put("chunk", (chunk.first_line, self.pool.submit(parse_chunk, chunk, spec)))
+        except RowsError as exc:
+            raise DumpError(dump_file.label, exc.line, exc.problem, exc.hint) from None
+        result.size_bytes, result.sha256 = meter.size, meter.sha256()
+        self._put("end", started)
+
+    def _csv(self, dump_file: DumpFile, handle: BinaryIO) -> None:
+        started = time.monotonic()
+        result, tables = read_csv_export(handle, dump_file, self.specs["Posts"], self.on_progress,
+                                         self.hashes[dump_file.source],
+                                         self.seen.setdefault(dump_file.site, SedeRows()))
+        self._put("file", result)
+        for table in tables:
+            self._put("chunk", (None, _done(table)))
+        self._put("end", started)
+
+    # -- the caller ----------------------------------------------------------------------------
+    def site_files(self, site: str) -> Iterator[tuple[FileResult, pa.RecordBatchReader]]:
+        """The files of `site` (the next site of the feed), each as its result (complete once its
+        stream is read to the end) and its rows as one Arrow stream. Read each stream to its end
+        before asking for the next file. A parse error surfaces as DumpError from the stream."""
+        while True:
+            kind, value = self._get()
+            if kind == "site":
+                if value != site:
+                    raise RuntimeError(f"feed out of step: {value} ended, expected {site}")
+                return
+            if kind != "file":
+                raise RuntimeError(f"feed out of step: expected a file, got {kind}")
+            result: FileResult = value
+            schema = arrow_schema(self.specs[result.dump_file.file])
+            yield result, pa.RecordBatchReader.from_batches(schema, self._batches(result, schema))
+
+    def _batches(self, result: FileResult, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+        seen = SeenIds()
+        label = result.dump_file.label
+        while True:
+            kind, value = self._get()
+            if kind == "end":
+                result.parse_seconds = time.monotonic() - value
+                return
+            first_line, future = value
+            try:
+                table = future.result()
+            except RowsError as exc:
+                raise DumpError(label, exc.line, exc.problem, exc.hint) from None
+            if first_line is not None:  # a dump file (an export's repeats were settled while read)
+                ids = table.column("id").to_numpy()
+                repeat = seen.first_repeat(ids)
+                if repeat is not None:
+                    raise DumpError(label, first_line + repeat, f"Id {ids[repeat]} is repeated (an earlier row "
+                                    "of the file has the same Id)", REPEATED_ID_HINT)
+            result.add(table)
+            yield from (table if table.schema.equals(schema) else table.cast(schema)).to_batches()
+
+    def _get(self) -> tuple[str, object]:
+        kind, value = self.items.get()
+        if kind == "error":
+            raise value
+        return kind, value
+
+
+def _by_source(files: list[DumpFile]) -> Iterator[tuple[Path, list[DumpFile]]]:
+    """Files grouped by the source they come from, in order: an archive is decompressed once."""
+    groups: dict[Path, list[DumpFile]] = {}
+    for dump_file in files:
+        groups.setdefault(dump_file.source, []).append(dump_file)
+    yield from groups.items()
 
 
 class _MeteredFile:
@@ -185,10 +292,11 @@ class _MeteredFile:
         return True
 
 
-def stage_csv(handle: BinaryIO, dump_file: DumpFile, spec: TableSpec, out_dir: Path,
-              on_progress: Callable[[int], object], known_sha256: str | None = None,
-              seen: SedeRows | None = None) -> FileResult:
-    """Load a Data Explorer CSV export of the Posts table (headers are the dump's attribute names).
+def read_csv_export(handle: BinaryIO, dump_file: DumpFile, spec: TableSpec, on_progress: Callable[[int], object],
+                    known_sha256: str | None = None, seen: SedeRows | None = None) -> tuple[FileResult, list[pa.Table]]:
+    """Read a Data Explorer CSV export of the Posts table (headers are the dump's attribute names):
+    its result (checksum, size, repeats; rows and dates are counted as the tables are inserted)
+    and its typed rows, every one checked before the first is handed over.
 
     `seen` holds the rows of the site's other exports read so far (several exports of one site
     form one snapshot): a row given again with the same values is kept once, one with other
@@ -197,14 +305,14 @@ def stage_csv(handle: BinaryIO, dump_file: DumpFile, spec: TableSpec, out_dir: P
     seen = seen if seen is not None else SedeRows()
     header = _csv_header(handle, dump_file)
     try:
-        return _read_csv(handle, dump_file, spec, out_dir, on_progress, known_sha256, header, seen, CSV_BLOCK_BYTES)
+        return _read_csv(handle, dump_file, spec, on_progress, known_sha256, header, seen, CSV_BLOCK_BYTES)
     except _RowTooLong:
         # Nothing of this file is in `seen` yet when a row overflows the first block; a row that
         # overflows a later block leaves the file's earlier rows there: start them afresh.
         seen.forget(dump_file.label)
         handle.seek(0)
         try:
-            return _read_csv(handle, dump_file, spec, out_dir, on_progress, known_sha256, header, seen,
+            return _read_csv(handle, dump_file, spec, on_progress, known_sha256, header, seen,
                              CSV_LARGE_BLOCK_BYTES)
         except _RowTooLong as exc:
             raise DumpError(dump_file.label, None, f"after data row {exc.row}: a row longer than "
@@ -217,19 +325,20 @@ class _RowTooLong(Exception):
         self.row = row
 
 
-def _read_csv(handle: BinaryIO, dump_file: DumpFile, spec: TableSpec, out_dir: Path,
-              on_progress: Callable[[int], object], known_sha256: str | None, header: list[str],
-              seen: SedeRows, block_bytes: int) -> FileResult:
-    result, meter, started = FileResult(dump_file), _Meter(on_progress, known_sha256), time.monotonic()
+def _read_csv(handle: BinaryIO, dump_file: DumpFile, spec: TableSpec, on_progress: Callable[[int], object],
+              known_sha256: str | None, header: list[str], seen: SedeRows,
+              block_bytes: int) -> tuple[FileResult, list[pa.Table]]:
+    result, meter = FileResult(dump_file), _Meter(on_progress, known_sha256)
     read = pacsv.ReadOptions(block_size=block_bytes)
     parse = pacsv.ParseOptions(newlines_in_values=True)
     convert = pacsv.ConvertOptions(column_types={name: pa.string() for name in header},
                                    strings_can_be_null=True, quoted_strings_can_be_null=True)
     wanted = set(spec.attributes)
     row = 0
+    tables = []
     try:
         reader = pacsv.open_csv(_MeteredFile(handle, meter), read, parse, convert)
-        for index, batch in enumerate(reader):
+        for batch in reader:
             too_long = _row_over_limit(batch)
             if too_long is not None:
                 raise DumpError(dump_file.label, csv_row_line(dump_file.source, row + too_long + 1),
@@ -247,7 +356,8 @@ def _read_csv(handle: BinaryIO, dump_file: DumpFile, spec: TableSpec, out_dir: P
                                 f"{there} with other values",
                                 "exports of one site must agree on a post: export the chunks again at one "
                                 "time, or ingest the newer export alone (--force)")
-            result.add(*write_part(kept, _part_path(out_dir, dump_file, index)))
+            if kept.num_rows:
+                tables.append(kept)
             result.repeats += table.num_rows - kept.num_rows
             row += table.num_rows
     except BadValue as exc:
@@ -260,8 +370,7 @@ def _read_csv(handle: BinaryIO, dump_file: DumpFile, spec: TableSpec, out_dir: P
         raise DumpError(dump_file.label, None, f"not a readable CSV export after data row {row} ({exc})",
                         "export the Posts columns unchanged from the Data Explorer") from None
     result.size_bytes, result.sha256 = meter.size, meter.sha256()
-    result.parse_seconds = time.monotonic() - started
-    return result
+    return result, tables
 
 
 def _row_over_limit(batch: pa.RecordBatch) -> int | None:

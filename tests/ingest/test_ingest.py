@@ -63,10 +63,16 @@ def test_dumps_table_records_each_file(sample_con) -> None:
                      "c2d352747ba7f740fdcf9db60740ee477bee0e46cbbbaa242ce4cf4b040e9832")]
 
 
-def test_every_row_carries_site_and_dump_id(sample_con) -> None:
-    for table in MEMBER_TABLES.values():
-        bad = sample_con.execute(f"SELECT count(*) FROM {table} WHERE site IS NULL OR dump_id NOT LIKE site || '@%'").fetchone()
+def test_every_row_carries_site_and_a_dump_key_that_dumps_dates(sample_con) -> None:
+    """Rows carry their snapshot's dump_key; `dumps` maps (site, dump_key) to the dated dump_id."""
+    for table in [*MEMBER_TABLES.values(), "post_tags"]:
+        bad = sample_con.execute(f"SELECT count(*) FROM {table} AS t LEFT JOIN (SELECT DISTINCT site, dump_key, "
+                                 "dump_id FROM dumps) AS d USING (site, dump_key) "
+                                 "WHERE t.site IS NULL OR d.dump_id IS NULL OR d.dump_id NOT LIKE t.site || '@%'").fetchone()
         assert bad == (0,), table
+    assert sample_con.execute("SELECT site, count(DISTINCT dump_key), count(DISTINCT dump_id) FROM dumps "
+                              "GROUP BY site ORDER BY site").fetchall() == [
+        ("ai.stackexchange.com", 1, 1), ("stackoverflow.com", 1, 1)]
 
 
 def test_old_tag_format_and_post_tags(sample_con) -> None:

@@ -238,8 +238,10 @@ def test_an_export_is_added_to_the_loaded_ones(tmp_path: Path) -> None:
         report = ingest_sources(con, [PART2], add=True)
         assert [(s.status, s.dump_id, s.rows["posts"], s.rows["post_tags"]) for s in report.sites] == [
             ("added", PARTS_DUMP, 50, 211)]
-        assert con.execute("SELECT DISTINCT dump_id FROM posts UNION SELECT DISTINCT dump_id FROM post_tags").fetchall() == [
-            (PARTS_DUMP,)]
+        # the added rows join the loaded snapshot's key, which `dumps` now dates as PARTS_DUMP
+        assert con.execute("SELECT DISTINCT dump_key FROM posts UNION SELECT DISTINCT dump_key FROM post_tags").fetchall() == [
+            (1,)]
+        assert con.execute("SELECT DISTINCT dump_key, dump_id FROM dumps").fetchall() == [(1, PARTS_DUMP)]
         assert con.execute("SELECT source, rows FROM dumps ORDER BY source").fetchall() == [
             (f"{SO}/part1.csv", 30), (f"{SO}/part2.csv", 20)]
         assert [s.status for s in ingest_sources(con, [PART2], add=True).sites] == ["unchanged"]

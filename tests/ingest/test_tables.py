@@ -25,10 +25,10 @@ SITE = "ai.stackexchange.com"
 
 
 def site_tables(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
-    """(rows, hash of all rows but their dump_id) of the site in each dump table but `dumps` (which
-    holds load times); dump_id names the snapshot, which differs with the files it holds."""
+    """(rows, hash of all rows but their dump_key) of the site in each dump table but `dumps` (which
+    holds load times); dump_key numbers the snapshot, which differs with each load."""
     return {t: con.execute(f"SELECT count(*), coalesce(bit_xor(hash(t)), 0) FROM "
-                           f"(SELECT * EXCLUDE (dump_id) FROM {t} WHERE site = ?) AS t", [SITE]).fetchone()
+                           f"(SELECT * EXCLUDE (dump_key) FROM {t} WHERE site = ?) AS t", [SITE]).fetchone()
             for t in DUMP_TABLES if t != "dumps"}
 
 

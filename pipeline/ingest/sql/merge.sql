@@ -19,6 +19,7 @@ SELECT sum(rows) FILTER (WHERE file = 'Posts'), sum(rows), min(source) FILTER (W
 FROM staged.dumps;
 
 -- name: replace
--- Parameter: the list of staged sites.
+-- Parameters: the list of staged sites (DELETE), then the snapshot's dump_key in the main database
+-- (INSERT: the staging database numbered its snapshot on its own).
 DELETE FROM main.{table} WHERE site IN (SELECT unnest(?::VARCHAR[]));
-INSERT INTO main.{table} BY NAME SELECT * FROM staged.{table};
+INSERT INTO main.{table} BY NAME SELECT * REPLACE (?::INTEGER AS dump_key) FROM staged.{table};

@@ -1,5 +1,5 @@
 -- Tables filled by pipeline/ingest from the eight dump files (and SEDE CSV exports).
--- Every row carries site and dump_id; keys are (site, id) because ids repeat across sites.
+-- Every row carries site and dump_key; keys are (site, id) because ids repeat across sites.
 -- Columns are the union of all schema eras (2008-2025): an attribute a dump lacks is NULL,
 -- except the counts that old dumps omit when zero (answer/comment/view counts), which are 0.
 -- Rerunnable: CREATE ... IF NOT EXISTS.
@@ -10,13 +10,22 @@
 -- So the same dump gives the same dump_id whether read from the .7z or an extracted folder, e.g.
 -- ai.stackexchange.com@2017-03-13-5c1f0a2e. Ingesting a site replaces all its rows in every table
 -- below in one transaction (pipeline/ingest/load.py).
+--
+-- The rows of the data tables carry dump_key, not dump_id: dump_id is known only once every file
+-- of the snapshot has been read (its newest date), while rows are inserted as they are parsed.
+-- dump_key is fixed before parsing: the site's snapshot number in this database (1 for the first
+-- snapshot loaded, then one more than any key the site has), so (site, dump_key) names one
+-- snapshot and `dumps` maps it to the dated dump_id. The tables derived later (question_text,
+-- question_labels, question_topics, exports) carry the dated dump_id itself, read through `dumps`.
 
 CREATE TABLE IF NOT EXISTS dumps (  -- one row per dump file ingested per site: provenance of every row
                                     -- (source, checksums, size, parse time); a snapshot made of several
                                     -- Data Explorer exports has a row per export
     site             VARCHAR NOT NULL,   -- the Stack Exchange site, e.g. ai.stackexchange.com
-    dump_id          VARCHAR NOT NULL,   -- the snapshot: site@YYYY-MM-DD-xxxxxxxx (newest date in its
+    dump_id          VARCHAR NOT NULL,   -- the snapshot, dated: site@YYYY-MM-DD-xxxxxxxx (newest date in its
                                          -- files, 8 hex of their SHA-256)
+    dump_key         INTEGER NOT NULL,   -- the snapshot's key in the rows of the data tables: the site's
+                                         -- snapshot number, fixed before parsing
     file             VARCHAR NOT NULL,   -- Posts, Users, ... (the dump file's stem)
     source           VARCHAR NOT NULL,   -- the archive/XML file/CSV from its site folder down, or the archive name; never a local path
     member           VARCHAR,            -- member name inside a .7z archive
@@ -36,7 +45,7 @@ CREATE TABLE IF NOT EXISTS dumps (  -- one row per dump file ingested per site: 
 CREATE TABLE IF NOT EXISTS posts (  -- one row per post of a dump (Posts.xml or a Data Explorer export):
                                     -- questions, answers, wiki and other posts
     site                     VARCHAR NOT NULL,   -- the Stack Exchange site, e.g. ai.stackexchange.com
-    dump_id                  VARCHAR NOT NULL,   -- the snapshot the row comes from (dumps.dump_id)
+    dump_key                 INTEGER NOT NULL,  -- the site's snapshot number, fixed before parsing (dumps maps it to dump_id)
     id                       BIGINT NOT NULL,    -- the post's id on its site (Id)
     post_type_id             SMALLINT NOT NULL,  -- 1 question, 2 answer, 3-8 wiki and other kinds
     accepted_answer_id       BIGINT,             -- the accepted answer's post id (questions only)
@@ -70,7 +79,7 @@ CREATE TABLE IF NOT EXISTS posts (  -- one row per post of a dump (Posts.xml or 
 
 CREATE TABLE IF NOT EXISTS post_tags (  -- one row per tag of a post, in the order the dump lists them
     site     VARCHAR NOT NULL,           -- the Stack Exchange site, e.g. ai.stackexchange.com
-    dump_id  VARCHAR NOT NULL,           -- the snapshot the row comes from (dumps.dump_id)
+    dump_key INTEGER NOT NULL,          -- the site's snapshot number, fixed before parsing (dumps maps it to dump_id)
     post_id  BIGINT NOT NULL,            -- the question (posts.id)
     tag      VARCHAR NOT NULL,           -- the tag's name, e.g. jupyter-notebook
     position SMALLINT NOT NULL           -- 1-based, in the order the dump lists the tags
@@ -79,7 +88,7 @@ CREATE TABLE IF NOT EXISTS post_tags (  -- one row per tag of a post, in the ord
 
 CREATE TABLE IF NOT EXISTS users (  -- one row per user account of a dump (Users.xml)
     site              VARCHAR NOT NULL,   -- the Stack Exchange site, e.g. ai.stackexchange.com
-    dump_id           VARCHAR NOT NULL,   -- the snapshot the row comes from (dumps.dump_id)
+    dump_key          INTEGER NOT NULL,  -- the site's snapshot number, fixed before parsing (dumps maps it to dump_id)
     id                BIGINT NOT NULL,    -- the user's id on its site; -1 is the Community bot
     reputation        INTEGER,            -- reputation points when the dump was made
     creation_date     TIMESTAMP,          -- when the account was created (UTC)
@@ -101,7 +110,7 @@ CREATE TABLE IF NOT EXISTS users (  -- one row per user account of a dump (Users
 
 CREATE TABLE IF NOT EXISTS comments (  -- one row per comment on a post (Comments.xml)
     site              VARCHAR NOT NULL, -- the Stack Exchange site, e.g. ai.stackexchange.com
-    dump_id           VARCHAR NOT NULL, -- the snapshot the row comes from (dumps.dump_id)
+    dump_key          INTEGER NOT NULL, -- the site's snapshot number, fixed before parsing (dumps maps it to dump_id)
     id                BIGINT NOT NULL, -- the comment's id on its site
     post_id           BIGINT NOT NULL, -- the post commented on (posts.id)
     score             INTEGER, -- up votes of the comment
@@ -115,7 +124,7 @@ CREATE TABLE IF NOT EXISTS comments (  -- one row per comment on a post (Comment
 
 CREATE TABLE IF NOT EXISTS tags (  -- one row per tag of a site (Tags.xml)
     site              VARCHAR NOT NULL, -- the Stack Exchange site, e.g. ai.stackexchange.com
-    dump_id           VARCHAR NOT NULL, -- the snapshot the row comes from (dumps.dump_id)
+    dump_key          INTEGER NOT NULL, -- the site's snapshot number, fixed before parsing (dumps maps it to dump_id)
     id                BIGINT NOT NULL, -- the tag's id on its site
     tag_name          VARCHAR NOT NULL, -- the tag, e.g. jupyter-notebook
     count             INTEGER, -- questions carrying the tag
@@ -128,7 +137,7 @@ CREATE TABLE IF NOT EXISTS tags (  -- one row per tag of a site (Tags.xml)
 
 CREATE TABLE IF NOT EXISTS post_links (  -- links between posts: related and duplicate (PostLinks.xml)
     site            VARCHAR NOT NULL,    -- the Stack Exchange site, e.g. ai.stackexchange.com
-    dump_id         VARCHAR NOT NULL,    -- the snapshot the row comes from (dumps.dump_id)
+    dump_key        INTEGER NOT NULL,   -- the site's snapshot number, fixed before parsing (dumps maps it to dump_id)
     id              BIGINT NOT NULL,     -- the link's id on its site
     creation_date   TIMESTAMP,           -- when the link was made (UTC)
     post_id         BIGINT NOT NULL,     -- the linking post (posts.id)
@@ -139,7 +148,7 @@ CREATE TABLE IF NOT EXISTS post_links (  -- links between posts: related and dup
 
 CREATE TABLE IF NOT EXISTS post_history (  -- one row per revision event of a post (PostHistory.xml)
     site                 VARCHAR NOT NULL, -- the Stack Exchange site, e.g. ai.stackexchange.com
-    dump_id              VARCHAR NOT NULL, -- the snapshot the row comes from (dumps.dump_id)
+    dump_key             INTEGER NOT NULL, -- the site's snapshot number, fixed before parsing (dumps maps it to dump_id)
     id                   BIGINT NOT NULL, -- the event's id on its site
     post_history_type_id SMALLINT NOT NULL, -- what happened: 1-3 initial title/body/tags, 4-6 edits, 10-11
                                             -- close/reopen, ... (Stack Exchange's PostHistoryTypes)
@@ -157,7 +166,7 @@ CREATE TABLE IF NOT EXISTS post_history (  -- one row per revision event of a po
 CREATE TABLE IF NOT EXISTS votes (  -- one row per vote (Votes.xml); voters are anonymous except for
                                     -- bounties and favorites
     site          VARCHAR NOT NULL,       -- the Stack Exchange site, e.g. ai.stackexchange.com
-    dump_id       VARCHAR NOT NULL,       -- the snapshot the row comes from (dumps.dump_id)
+    dump_key      INTEGER NOT NULL,      -- the site's snapshot number, fixed before parsing (dumps maps it to dump_id)
     id            BIGINT NOT NULL,        -- the vote's id on its site
     post_id       BIGINT NOT NULL,        -- the post voted on (posts.id)
     vote_type_id  SMALLINT NOT NULL,      -- 2 up, 3 down, 1 accepted answer, 5 favorite, 8-9 bounty
@@ -170,7 +179,7 @@ CREATE TABLE IF NOT EXISTS votes (  -- one row per vote (Votes.xml); voters are 
 
 CREATE TABLE IF NOT EXISTS badges (  -- one row per badge awarded to a user (Badges.xml)
     site      VARCHAR NOT NULL,           -- the Stack Exchange site, e.g. ai.stackexchange.com
-    dump_id   VARCHAR NOT NULL,           -- the snapshot the row comes from (dumps.dump_id)
+    dump_key  INTEGER NOT NULL,          -- the site's snapshot number, fixed before parsing (dumps maps it to dump_id)
     id        BIGINT NOT NULL,            -- the award's id on its site
     user_id   BIGINT NOT NULL,            -- the user awarded (users.id)
     name      VARCHAR NOT NULL,           -- the badge, e.g. Teacher or a tag name for tag badges

@@ -13,11 +13,13 @@ WHERE post_type_id = 1
 -- Not ordered: an ORDER BY would make DuckDB hold every body of a site in memory before the first row.
 -- Questions to parse for question_text (pipeline/text/extract.py). Parameters: site (NULL = all sites), twice.
 -- Dump watermark rows (fabricated by Stack Exchange in 2025 dumps) are not questions anyone asked.
-SELECT site, dump_id, id, creation_date, title, body, tags
-FROM posts
-WHERE post_type_id = 1
-  AND NOT is_watermark
-  AND (?::VARCHAR IS NULL OR site = ?::VARCHAR);
+-- Rows of posts carry their snapshot's dump_key; the dated dump_id comes from `dumps`.
+SELECT p.site, d.dump_id, p.id, p.creation_date, p.title, p.body, p.tags
+FROM posts AS p
+JOIN (SELECT DISTINCT site, dump_key, dump_id FROM dumps) AS d USING (site, dump_key)
+WHERE p.post_type_id = 1
+  AND NOT p.is_watermark
+  AND (?::VARCHAR IS NULL OR p.site = ?::VARCHAR);
 
 -- name: delete
 -- Clear question_text for a scope before rebuilding it. Parameters: site (NULL = all sites), twice.
