@@ -18,8 +18,8 @@ from flows.cli.options import db_option
 def clean_command(db_path: Path, staging_dir: Path | None, dry_run: bool) -> None:
     """Remove the staging folders of ingest runs that did not finish (killed, out of memory).
 
-    A run parses into a `stackmine-ingest-*` folder (about 0.75x the XML's size) and removes it when
-    it ends; a killed run cannot. Every ingest removes such folders where it stages, and this
+    `run` with Dask keeps its per-site staging databases in a `stackmine-ingest-*` folder (and
+    ingest before issue 14 its parsed rows) and removes it when it ends; a killed run cannot. Every ingest removes such folders where it stages, and this
     command does it on demand: in the system temp folder, beside the --db file (where `run` with
     Dask stages) and in --staging-dir. A folder is removed only when the process that made it has
     ended; a live run's folder is never touched. The database is not opened.

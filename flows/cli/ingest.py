@@ -31,8 +31,8 @@ def _tables(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) 
                                          "snapshot; a post in both must be the same) instead of replacing them.")
 @click.option("--workers", type=click.IntRange(min=1), help="Parser threads (default: all cores).")
 @click.option("--staging-dir", type=click.Path(exists=True, file_okay=False, writable=True, path_type=Path),
-              help="Where parsed rows wait before the load, about 0.75x the XML size "
-                   "(default: the system temp folder).")
+              help="Where DuckDB spills what does not fit its memory cap while loading (default: beside "
+                   "the database); nothing else is staged.")
 @click.option("--tables", "tables", multiple=True, metavar="FILE,...", callback=_tables,
               help="Load only these dump files, comma-separated or repeated: Posts (required), Users, Comments, "
                    "Tags, PostLinks, PostHistory, Votes, Badges (default: all). The site's snapshot is then "
@@ -46,8 +46,8 @@ def ingest_command(sources: tuple[Path, ...], db_path: Path, force: bool, site: 
     A SOURCE is a site folder of XML files, a .7z dump archive (site.7z or site-Posts.7z, streamed,
     never extracted), a folder of many of these, or a Data Explorer CSV export of Posts; several
     exports of one site given together form one snapshot (a post in two exports is loaded once).
-    Everything is parsed first, then the whole run is loaded in one transaction (a bad file anywhere
-    changes nothing); loading the same dump again does nothing unless --force. A snapshot that is
+    Rows are inserted while later ones parse, and the whole run is one transaction (a bad file
+    anywhere changes nothing); loading the same dump again does nothing unless --force. A snapshot that is
     empty or has under half the loaded posts never replaces a site without --force.
 
     \b

@@ -42,7 +42,7 @@ from pipeline.ingest.columns import FILE_TABLES, TableSpec, table_spec
 from pipeline.core.errors import DumpError, StackmineError
 from pipeline.ingest.dumpfiles import KIND_CSV, DumpFile, discover
 from pipeline.ingest.parsing import Feed, FileResult, make_pool
-from pipeline.ingest.staging import staging_folder
+from pipeline.ingest.staging import remove_stale
 from pipeline.ingest.unique import SedeRows
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ SQL = STEP.sql()
 DUMP_TABLES = STEP.writes
 POOL_MIN_BYTES = 8 << 20  # below this, handing chunks to threads costs more than it saves
 QUEUED_PER_WORKER = 4  # chunks parsed ahead of DuckDB per parser thread (2 MB of XML each)
-# DuckDB while loading: a buffer cap (it spills beyond it, into the staging folder; otherwise it
+# DuckDB while loading: a buffer cap (it spills beyond it, see `spill_to`; otherwise it
 # caches up to 80% of RAM), which keeps ingest's peak memory flat whatever the input size, and one
 # thread, because the parser threads share the cores with it (more DuckDB threads only added CPU
 # and memory).
@@ -152,9 +152,9 @@ def ingest(con: duckdb.DuckDBPyConnection, sources: list[Path], force: bool = Fa
     """Load every dump under `sources` into the database behind `con`.
 
     `site` names the site of XML files and SEDE CSV exports (default: their folder's name);
-    `workers` parser threads (default: all cores); `staging_dir` holds the run's staging folder,
-    where DuckDB spills what does not fit its memory cap while loading (default: the system temp
-    folder); `add` adds
+    `workers` parser threads (default: all cores); `staging_dir` is where DuckDB spills what does
+    not fit its memory cap while loading (`spill_to`; default: DuckDB's own place, beside the
+    database file); `add` adds
     SEDE exports to the site's loaded exports instead of replacing them; `tables` the dump files to
     load (`dump_files`; default: all): a site's snapshot is then those files only, its other
     tables are left empty, and `dumps` lists just them. Raises DumpError for bad input; the
@@ -231,22 +231,44 @@ def _load(con: duckdb.DuckDBPyConnection, todo: dict[str, list[DumpFile]], repor
     if total < POOL_MIN_BYTES:
         workers = 1
     show = progress and sys.stderr.isatty()
-    with cyclic_gc_paused(), quick_gil_handoff(), staging_folder(staging_dir) as spill:
+    remove_stale(staging_dir)  # folders that killed runs of earlier versions (or `run` with Dask) left
+    spill_to(con, staging_dir)
+    with cyclic_gc_paused(), quick_gil_handoff():
         started = time.monotonic()
-        with settings(con, {**LOAD_SETTINGS, "temp_directory": str(spill)}), transaction(con):
+        with settings(con, LOAD_SETTINGS), transaction(con):
             rekeyed = rekey_dumps(con)
+            # each snapshot's key, fixed before the feed parses its first chunk
+            keys = {name: loaded_key(con, name) if name in adding else next_dump_key(con, name) for name in todo}
             with make_pool(workers) as pool, \
                     tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="ingest",
                          disable=not show, file=sys.stderr) as bar, \
                     Feed(todo, specs, pool, QUEUED_PER_WORKER * workers, source_hashes, bar.update, seen) as feed:
                 for name in todo:
                     load = add_exports if name in adding else load_site
-                    report.sites.append(load(con, name, feed, source_hashes, force))
+                    report.sites.append(load(con, name, keys[name], feed, source_hashes, force))
             loaded = time.monotonic()
         if rekeyed:
             ensure_schema(con, [STEP.tables()])  # the rebuilt table's comments
     log.info("loaded %d site(s) in %.1f s, committed in %.1f s", len(todo), loaded - started,
              time.monotonic() - loaded)
+
+
+def spill_to(con: duckdb.DuckDBPyConnection, staging_dir: Path | None) -> None:
+    """Make `staging_dir` (when given) DuckDB's temp_directory, where it spills what does not fit
+    its memory cap. Nothing else is staged: rows are inserted as they parse.
+
+    Set for the rest of the connection, not only for the load: DuckDB cannot switch its temp
+    directory once it has spilled there, and the folder is the user's (it stays). DuckDB names its
+    files there by process and removes them when done."""
+    if staging_dir is None:
+        return
+    folder = str(Path(staging_dir).resolve())
+    if con.execute(SQL("setting"), {"name": "temp_directory"}).fetchall()[0][0] == folder:
+        return
+    try:
+        con.execute(SQL("set", name="temp_directory"), {"value": folder})
+    except duckdb.NotImplementedException:  # this connection spilled elsewhere already
+        log.warning("DuckDB keeps spilling where it spilled before on this connection, not in %s", folder)
 
 
 def check_not_shrinking(con: duckdb.DuckDBPyConnection, site: str, results: list[FileResult],
@@ -407,13 +429,19 @@ def next_dump_key(con: duckdb.DuckDBPyConnection, site: str) -> int:
     return con.execute(SQL("next_key"), {"site": site}).fetchall()[0][0]
 
 
-def load_site(con: duckdb.DuckDBPyConnection, site: str, feed: Feed, source_hashes: dict[Path, str],
+def loaded_key(con: duckdb.DuckDBPyConnection, site: str) -> int:
+    """The dump_key of the loaded snapshot of `site`, which exports added with --add join (a site
+    not loaded yet: its first key)."""
+    key = con.execute(SQL("loaded_key"), {"site": site}).fetchall()[0][0]
+    return key if key is not None else next_dump_key(con, site)
+
+
+def load_site(con: duckdb.DuckDBPyConnection, site: str, key: int, feed: Feed, source_hashes: dict[Path, str],
               force: bool = False) -> SiteReport:
-    """Insert the feed's next site under a new key, then replace its previous snapshot with it
-    (inside the caller's transaction). Keeps the loaded snapshot instead when it is newer (the new
-    rows are deleted again), unless `force`; refuses an empty or far smaller one (DumpError, which
-    rolls the caller's transaction back), unless `force`."""
-    key = next_dump_key(con, site)
+    """Insert the feed's next site as snapshot `key` (`next_dump_key`), then replace its previous
+    snapshot with it (inside the caller's transaction). Keeps the loaded snapshot instead when it
+    is newer (the new rows are deleted again), unless `force`; refuses an empty or far smaller one
+    (DumpError, which rolls the caller's transaction back), unless `force`."""
     params = {"site": site, "dump_key": key}
     log.info("%s: loading into the database as snapshot %d", site, key)
     started = time.monotonic()
@@ -433,13 +461,13 @@ def load_site(con: duckdb.DuckDBPyConnection, site: str, feed: Feed, source_hash
     return SiteReport(site, snapshot, "loaded", rows, sum(r.size_bytes for r in results))
 
 
-def add_exports(con: duckdb.DuckDBPyConnection, site: str, feed: Feed, source_hashes: dict[Path, str],
+def add_exports(con: duckdb.DuckDBPyConnection, site: str, key: int, feed: Feed, source_hashes: dict[Path, str],
                 force: bool = False) -> SiteReport:
     """Add the feed's next site, Data Explorer exports, to the loaded exports of `site` (inside
     the caller's transaction): their new posts are inserted under the loaded snapshot's key (rows
     already loaded were dropped while reading), and the site's snapshot becomes the loaded files
-    plus these, under a new dump_id that `dumps` records for all of them."""
-    key = con.execute(SQL("loaded_key"), {"site": site}).fetchall()[0][0]
+    plus these, under a new dump_id that `dumps` records for all of them. `key` is the loaded
+    snapshot's (`loaded_key`)."""
     log.info("%s: adding export(s) to its snapshot %d", site, key)
     started = time.monotonic()
     results = _insert_files(con, site, key, feed)

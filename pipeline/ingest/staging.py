@@ -1,8 +1,11 @@
-"""The staging folder where parsed rows wait for the load, and the cleanup of folders left behind.
+"""A run's staging folder, and the cleanup of folders left behind.
 
-A run removes its own folder when it ends, but a killed run (kill -9, out of memory, a power cut)
-cannot: its `stackmine-ingest-*` folder stays, about 0.75x the size of the XML it parsed (tens of
-GB at Stack Overflow scale), and nothing would ever remove it. So each folder records its owner
+`stackmine run` with Dask keeps its per-site staging databases in one (flows/ingest.py); ingest
+before issue 14 kept its parsed rows in one (now it inserts rows as they parse and stages nothing;
+DuckDB spills to --staging-dir itself). A run removes its own folder when it ends, but a
+killed run (kill -9, out of memory, a power cut) cannot: its `stackmine-ingest-*` folder stays,
+up to the size of what it spilled or staged (tens of GB at Stack Overflow scale), and nothing
+would ever remove it. So each folder records its owner
 (the process id and that process's start time, which tells a live owner from a later process
 that got the same id), and every ingest, and `stackmine clean`, removes the folders whose owner
 is gone. A live run's folder is never touched: not another ingest's, not one started a moment ago.
