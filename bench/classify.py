@@ -101,14 +101,15 @@ def run_end_to_end(questions: list) -> int:
 
     with tempfile.TemporaryDirectory(prefix="stackmine-bench-") as tmp:
         con = connect(Path(tmp) / "bench.duckdb")
+        column, value = snapshot_column(con, len(questions))
         posts = pa.table({
-            "site": ["bench.stackoverflow.com"] * len(questions), "dump_id": ["bench"] * len(questions),
+            "site": ["bench.stackoverflow.com"] * len(questions), column: [value] * len(questions),
             "id": list(range(1, len(questions) + 1)), "post_type_id": [1] * len(questions),
             "creation_date": [None] * len(questions), "title": [q[0] for q in questions],
             "body": [q[1] for q in questions], "tags": [q[2] for q in questions]})
         con.register("bench_posts", posts)
-        con.execute("INSERT INTO posts (site, dump_id, id, post_type_id, creation_date, title, body, tags) "
-                    "SELECT site, dump_id, id, post_type_id, coalesce(creation_date, TIMESTAMP '2022-01-01'), "
+        con.execute(f"INSERT INTO posts (site, {column}, id, post_type_id, creation_date, title, body, tags) "
+                    f"SELECT site, {column}, id, post_type_id, coalesce(creation_date, TIMESTAMP '2022-01-01'), "
                     "title, body, tags FROM bench_posts")
         con.unregister("bench_posts")
         started, cpu_started = time.perf_counter(), time.process_time()
@@ -122,6 +123,20 @@ def run_end_to_end(questions: list) -> int:
     return notebook, seconds, cpu
 
 
+def snapshot_column(con, n: int) -> tuple[str, object]:
+    """How the bench's posts name their snapshot: dump_key 1, with the `dumps` row that dates it
+    (ingest-3 on), or, for a --code checkout from before dump_key, the dump_id in every row."""
+    columns = {name for (name,) in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'posts'").fetchall()}
+    if "dump_key" not in columns:
+        return "dump_id", "bench"
+    con.execute("INSERT INTO dumps (site, dump_id, dump_key, file, source, size_bytes, sha256, source_sha256, rows, "
+                "parse_seconds, pipeline_version, ingested_at) VALUES ('bench.stackoverflow.com', "
+                "'bench.stackoverflow.com@2022-01-01-bench', 1, 'Posts', 'bench', 0, '', '', ?, 0, 'bench', "
+                "TIMESTAMP '2022-01-01')", [n])
+    return "dump_key", 1
+
+
 def build_posts(db: Path, csv_path: Path, n: int) -> None:
     """A database whose posts are `n` questions (the CSV's, repeated, new ids), written 100k at a time."""
     import pyarrow as pa
@@ -130,17 +145,18 @@ def build_posts(db: Path, csv_path: Path, n: int) -> None:
     from pipeline.steps import connect
 
     con = connect(db)
+    column, value = snapshot_column(con, n)
     step = 100_000
     for first in range(0, n, step):
         part = load_questions(csv_path, min(step, n - first), offset=first)
         m = len(part)
         posts = pa.table({
-            "site": ["bench.stackoverflow.com"] * m, "dump_id": ["bench"] * m,
+            "site": ["bench.stackoverflow.com"] * m, column: [value] * m,
             "id": list(range(first + 1, first + m + 1)), "post_type_id": [1] * m,
             "title": [q[0] for q in part], "body": [q[1] for q in part], "tags": [q[2] for q in part]})
         with registered(con, bench_posts=posts):
-            con.execute("INSERT INTO posts (site, dump_id, id, post_type_id, creation_date, title, body, tags) "
-                        "SELECT site, dump_id, id, post_type_id, TIMESTAMP '2022-01-01', title, body, tags FROM bench_posts")
+            con.execute(f"INSERT INTO posts (site, {column}, id, post_type_id, creation_date, title, body, tags) "
+                        f"SELECT site, {column}, id, post_type_id, TIMESTAMP '2022-01-01', title, body, tags FROM bench_posts")
     con.execute("CHECKPOINT")
     con.close()
 
