@@ -232,12 +232,16 @@ def ingest_sources(con: duckdb.DuckDBPyConnection, sources: list[Path], force: b
                                       source_hashes)
 
     sites, left_out = only_files(by_site(sources, site), dump_files(tables))
-    hashes = source_hashes([f for files in sites.values() for f in files])
-    keys = ingest_keys(con, sites, hashes, add, left_out)
-    current = {name for name in sites if not force and ledger.is_current(con, ingest.STEP, Scope.site(name), keys[name])}
+    # a site not loaded is loaded whatever its key: its plain XML files are hashed while read
+    hashes = source_hashes([f for files in sites.values() for f in files], con)
+    hashed = {name: files for name, files in sites.items() if all(f.source in hashes for f in files)}
+    keys = ingest_keys(con, hashed, hashes, add, left_out)
+    current = {name for name in hashed if not force and ledger.is_current(con, ingest.STEP, Scope.site(name), keys[name])}
     todo = {name: files for name, files in sites.items() if name not in current}
     report = ingest_sites(con, todo, hashes, force, progress, workers, staging_dir, reload=set(todo), add=add) \
         if todo else IngestReport()
+    keys |= ingest_keys(con, {name: files for name, files in sites.items() if name not in hashed}, hashes, add,
+                        left_out)
     for name in current:
         report.sites.append(SiteReport(name, con.execute(SQL("loaded_dump"), {"site": name}).fetchall()[0][0], "unchanged"))
     report.sites.sort(key=lambda done: list(sites).index(done.site))

@@ -40,7 +40,7 @@ from pipeline.core.gilswitch import quick_gil_handoff
 from pipeline.ingest import STEP
 from pipeline.ingest.columns import FILE_TABLES, TableSpec, table_spec
 from pipeline.core.errors import DumpError, StackmineError
-from pipeline.ingest.dumpfiles import KIND_CSV, DumpFile, discover
+from pipeline.ingest.dumpfiles import KIND_CSV, KIND_XML, DumpFile, discover
 from pipeline.ingest.parsing import Feed, FileResult, make_pool
 from pipeline.ingest.staging import remove_stale
 from pipeline.ingest.unique import SedeRows
@@ -140,9 +140,23 @@ def only_files(sites: dict[str, list[DumpFile]], files: Collection[str] | None
     return kept, {name: sorted(out) for name, out in left_out.items()}
 
 
-def source_hashes(files: list[DumpFile]) -> dict[Path, str]:
-    """SHA-256 of each source file on disk (an archive once, however many members it has)."""
-    return {source: sha256_file(source) for source in dict.fromkeys(f.source for f in files)}
+def source_hashes(files: list[DumpFile], con: duckdb.DuckDBPyConnection | None = None) -> dict[Path, str]:
+    """SHA-256 of each source file on disk (an archive once, however many members it has).
+
+    With `con`, a plain XML file of a site the database does not hold is left out: nothing is
+    decided by its checksum before it loads (it is not the same dump as a loaded one), and it is
+    hashed while it is read (`parsing.Feed` adds it here), instead of being read twice, serially,
+    before parsing starts (2 s for 2 GB)."""
+    loaded: dict[str, bool] = {}
+
+    def needed(dump_file: DumpFile) -> bool:
+        if con is None or dump_file.kind != KIND_XML:
+            return True
+        if dump_file.site not in loaded:
+            loaded[dump_file.site] = _loaded_dump(con, dump_file.site) is not None
+        return loaded[dump_file.site]
+
+    return {source: sha256_file(source) for source in dict.fromkeys(f.source for f in files if needed(f))}
 
 
 def ingest(con: duckdb.DuckDBPyConnection, sources: list[Path], force: bool = False,
@@ -161,14 +175,15 @@ def ingest(con: duckdb.DuckDBPyConnection, sources: list[Path], force: bool = Fa
     database is then as it was.
     """
     sites = by_site(sources, site, dump_files(tables))
-    hashes = source_hashes([f for files in sites.values() for f in files])
+    hashes = source_hashes([f for files in sites.values() for f in files], con)
     return ingest_sites(con, sites, hashes, force, progress, workers, staging_dir, add=add)
 
 
 def ingest_sites(con: duckdb.DuckDBPyConnection, sites: dict[str, list[DumpFile]], hashes: dict[Path, str],
                  force: bool = False, progress: bool = False, workers: int | None = None,
                  staging_dir: Path | None = None, reload: Collection[str] = (), add: bool = False) -> IngestReport:
-    """`ingest` for files already found and checksummed (`by_site`, `source_hashes`).
+    """`ingest` for files already found and checksummed (`by_site`, `source_hashes`; a plain XML
+    file of a site not loaded may lack its checksum, which is added once it was read).
 
     A site whose files are loaded with the same checksums is left as it is unless `force`, or
     unless it is in `reload` (the same dump, but its rule files changed since it was loaded).
@@ -206,7 +221,7 @@ def distinct_files(files: list[DumpFile], source_hashes: dict[Path, str]) -> lis
     other names is read once (its rows would all be repeats), and `dumps` keeps one row for it."""
     kept: dict[tuple[str, str | None, str], DumpFile] = {}
     for dump_file in files:
-        key = (dump_file.file, dump_file.member, source_hashes[dump_file.source])
+        key = (dump_file.file, dump_file.member, source_hashes.get(dump_file.source, str(dump_file.source)))
         if key in kept:
             log.info("%s: the same file as %s; read once", dump_file.label, kept[key].label)
             continue

@@ -129,8 +129,9 @@ class Feed:
     """The files of a run, parsed ahead of the caller on a pool; see the module docstring.
 
     `sites` maps each site to its files, in the order the caller loads them; `source_sha256` holds
-    the checksum of every source file (a plain file is not hashed again while read; an archive
-    member is); `seen` the Data Explorer rows of each site read so far (its exports form one
+    the checksums of source files computed before (a plain file is not hashed again while read; an
+    archive member is; a plain XML file missing there is hashed while read and added to it before
+    its stream ends); `seen` the Data Explorer rows of each site read so far (its exports form one
     snapshot). Use as a context manager: leaving it stops the feed thread, whatever happened.
     """
 
@@ -198,7 +199,7 @@ class Feed:
                 if dump_file.kind == KIND_CSV:
                     self._csv(dump_file, handle)
                 else:
-                    self._xml(dump_file, handle, self.hashes[source])
+                    self._xml(dump_file, handle, self.hashes.get(source))
 
     def _xml(self, dump_file: DumpFile, stream: BinaryIO, known_sha256: str | None) -> None:
         result, started = FileResult(dump_file), time.monotonic()
@@ -211,6 +212,8 @@ class Feed:
         except RowsError as exc:
             raise DumpError(dump_file.label, exc.line, exc.problem, exc.hint) from None
         result.size_bytes, result.sha256 = meter.size, meter.sha256()
+        if dump_file.kind != KIND_7Z:  # a plain file not hashed before: its bytes are the source's
+            self.hashes.setdefault(dump_file.source, result.sha256)
         self._put("end", started)
 
     def _csv(self, dump_file: DumpFile, handle: BinaryIO) -> None:

@@ -9,6 +9,7 @@ kill -9 leaving the database as it was (test_bad_input.py; here also with two si
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import signal
@@ -28,7 +29,7 @@ from pipeline.core.gilswitch import SWITCH_SECONDS
 from pipeline.ingest import STEP, load, parsing, xmlrows
 from pipeline.ingest.load import DUMP_TABLES, ingest
 from pipeline.ingest.parsing import Feed
-from pipeline.steps import connect
+from pipeline.steps import connect, ingest_sources
 from pipeline.text.extract import extract
 
 SEDE = SAMPLE / "stackoverflow.com" / "data-science-questions-2022.csv"
@@ -150,6 +151,26 @@ def test_the_gil_is_handed_over_quickly_while_loading_and_restored_after(
     finally:
         con.close()
     assert seen == [SWITCH_SECONDS] and sys.getswitchinterval() == before != SWITCH_SECONDS
+
+
+def test_a_new_sites_plain_files_are_hashed_while_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plain XML file of a site the database does not hold is not read twice before parsing: its
+    SHA-256 is taken while it is read, and is the same as the file's; the ledger records the site
+    with it, so the same run again is skipped."""
+    hashed: list[Path] = []
+    sha256_file = load.sha256_file
+    monkeypatch.setattr(load, "sha256_file", lambda path: hashed.append(Path(path)) or sha256_file(path))
+    site = TEST_DATA / "meta.mathoverflow.net"
+    con = connect(tmp_path / "db.duckdb")
+    try:
+        assert [s.status for s in ingest_sources(con, [site]).sites] == ["loaded"]
+        assert hashed == []
+        assert con.execute("SELECT source_sha256, sha256 FROM dumps").fetchall() == [
+            (hashlib.sha256((site / "Posts.xml").read_bytes()).hexdigest(),) * 2]
+        assert [s.status for s in ingest_sources(con, [site]).sites] == ["unchanged"]
+        assert hashed == [site / "Posts.xml"]  # a loaded site's files are hashed first (same dump?)
+    finally:
+        con.close()
 
 
 def _old_ddl() -> str:
