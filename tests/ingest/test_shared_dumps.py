@@ -119,15 +119,25 @@ def test_newer_snapshot_replaces_older_atomically(tmp_path: Path) -> None:
     site = "ai.stackexchange.com"
     for table, expected in _expected_counts({p.name: p.read_bytes() for p in new.glob("*.xml")}).items():
         assert table_counts(con, site)[table] == expected, table
+    # rows carry the snapshot's key (the site's second); dumps dates it
+    assert con.execute("SELECT DISTINCT dump_key, dump_id FROM dumps WHERE site = ?", [site]).fetchall() == [
+        (2, second.dump_id)]
     for table in ("dumps", "posts", "post_tags", "users", "comments", "tags", "post_links", "post_history",
                   "votes", "badges"):
-        ids = con.execute(f"SELECT DISTINCT dump_id FROM {table} WHERE site = ?", [site]).fetchall()
-        assert ids == [(second.dump_id,)], table
+        keys = con.execute(f"SELECT DISTINCT dump_key FROM {table} WHERE site = ?", [site]).fetchall()
+        assert keys == [(2,)], table
     # another site is untouched
     assert table_counts(con, "meta.mathoverflow.net")["posts"] == 672
-    # the same dump again: no-op; the older one again: kept the newer
+    # the same dump again: no-op; the older one again: kept the newer (parsed and inserted as
+    # snapshot 3, then deleted again: the database is as it was)
     assert ingest(con, [new]).sites[0].status == "unchanged"
+    def rows() -> list[tuple]:
+        return [con.execute(f"SELECT count(*), coalesce(bit_xor(hash(t)), 0) FROM {t} AS t").fetchone()
+                for t in ("posts", "post_tags", "users", "comments", "tags", "post_links", "post_history", "votes",
+                          "badges")]
+    before = rows()
     assert ingest(con, [old]).sites[0].status == "kept-newer"
+    assert rows() == before
     assert table_counts(con, site)["posts"] == 1735
     forced = ingest(con, [old], force=True).sites[0]
     assert forced.dump_id == first.dump_id and table_counts(con, site)["posts"] == 1279
