@@ -458,9 +458,8 @@ def load_site(con: duckdb.DuckDBPyConnection, site: str, key: int, feed: Feed, s
     is newer (the new rows are deleted again), unless `force`; refuses an empty or far smaller one
     (DumpError, which rolls the caller's transaction back), unless `force`."""
     params = {"site": site, "dump_key": key}
-    log.info("%s: loading into the database as snapshot %d", site, key)
     started = time.monotonic()
-    results = _insert_files(con, site, key, feed)
+    results = _insert_files(con, site, key, feed, f"{site}: loading into the database as snapshot {key}")
     newer = None if force else newer_loaded_than(con, site, results)
     if newer:
         for table in DUMP_TABLES:
@@ -483,9 +482,8 @@ def add_exports(con: duckdb.DuckDBPyConnection, site: str, key: int, feed: Feed,
     already loaded were dropped while reading), and the site's snapshot becomes the loaded files
     plus these, under a new dump_id that `dumps` records for all of them. `key` is the loaded
     snapshot's (`loaded_key`)."""
-    log.info("%s: adding export(s) to its snapshot %d", site, key)
     started = time.monotonic()
-    results = _insert_files(con, site, key, feed)
+    results = _insert_files(con, site, key, feed, f"{site}: adding export(s) to its snapshot {key}")
     loaded = con.execute(SQL("loaded_file_dates"), {"site": site}).fetchall()
     snapshot = snapshot_id(site, [*[tuple(row) for row in loaded],
                                   *[(r.dump_file.file, r.sha256, r.newest) for r in results]])
@@ -497,16 +495,22 @@ def add_exports(con: duckdb.DuckDBPyConnection, site: str, key: int, feed: Feed,
     return SiteReport(site, snapshot, "added", rows, sum(r.size_bytes for r in results))
 
 
-def _insert_files(con: duckdb.DuckDBPyConnection, site: str, key: int, feed: Feed) -> list[FileResult]:
+def _insert_files(con: duckdb.DuckDBPyConnection, site: str, key: int, feed: Feed, announce: str) -> list[FileResult]:
     """Insert each file of the feed's next site (`site`) into its table as snapshot `key`, while
-    the pool parses its later chunks; their FileResults."""
+    the pool parses its later chunks; their FileResults. `announce` is logged when the site's
+    first rows go in (a file refused before any row of the site was read logs only its error)."""
     results = []
+    announced = [False]
     for result, rows in feed.site_files(site):
         failure: list[BaseException] = []
 
         def guarded(rows=rows, failure=failure):
             try:
-                yield from rows
+                for batch in rows:
+                    if not announced[0]:
+                        log.info("%s", announce)
+                        announced[0] = True
+                    yield batch
             except BaseException as exc:
                 failure.append(exc)
                 raise
