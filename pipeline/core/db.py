@@ -67,13 +67,18 @@ def connect(path: str | Path = DEFAULT_DB, read_only: bool = False, wait_seconds
     return con
 
 
-def open_read_only(path: str | Path = DEFAULT_DB, wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnection:
+def open_read_only(path: str | Path = DEFAULT_DB, wait_seconds: float = 0.0,
+                   values: dict[str, str] | None = None) -> duckdb.DuckDBPyConnection:
     """A connection that cannot change anything: read-only, no file access, configuration locked.
 
     For the commands that only read (query, export, report, evaluate): whatever SQL reaches it,
-    it cannot write the database or any file, nor read files outside the database.
+    it cannot write the database or any file, nor read files outside the database. `values` are
+    DuckDB settings made before the lock (export and report stream under STREAM_SETTINGS).
     """
-    return sandbox(connect(path, read_only=True, wait_seconds=wait_seconds))
+    con = connect(path, read_only=True, wait_seconds=wait_seconds)
+    for name, value in (values or {}).items():
+        con.execute(SQL("set", name=name), {"value": value})
+    return sandbox(con)
 
 
 def busy_message(path: Path, exc: Exception, read_only: bool) -> str:
@@ -139,6 +144,18 @@ def settings(con: duckdb.DuckDBPyConnection, values: dict[str, str]) -> Iterator
             con.execute(SQL("reset", name=name))
             if setting(con, name) != value:
                 con.execute(SQL("set", name=name), {"value": value})
+
+
+@contextmanager
+def capped(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """STREAM_SETTINGS for a block that streams a large result through Python (an export), so
+    DuckDB's buffers do not grow with it; a locked configuration (`open_read_only`) is left as it
+    was opened, which is where the commands that read set them."""
+    if str(setting(con, "lock_configuration")).lower() == "true":
+        yield
+        return
+    with settings(con, STREAM_SETTINGS):
+        yield
 
 
 def setting(con: duckdb.DuckDBPyConnection, name: str) -> str:

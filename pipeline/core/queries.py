@@ -136,10 +136,12 @@ def parse_param_args(query: Query, pairs: tuple[str, ...] | list[str]) -> dict[s
     return values
 
 
-def open_read_only(db_path: Path, wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnection:
+def open_read_only(db_path: Path, wait_seconds: float = 0.0,
+                   values: dict[str, str] | None = None) -> duckdb.DuckDBPyConnection:
     """A connection that cannot change anything (`pipeline.core.db.open_read_only`): read-only
-    database, no file access, locked configuration; waits up to `wait_seconds` for a writer."""
-    return db.open_read_only(db_path, wait_seconds)
+    database, no file access, locked configuration (after the DuckDB settings `values`); waits up
+    to `wait_seconds` for a writer."""
+    return db.open_read_only(db_path, wait_seconds, values)
 
 
 def run_query(con: duckdb.DuckDBPyConnection, query: Query, params: dict[str, str] | None = None) -> pa.Table:

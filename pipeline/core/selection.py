@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 SQL = SqlFile("pipeline.core", "selection.sql")
+# How DuckDB's data errors (duckdb.DataError) begin when they reach Python as an Arrow OSError.
+_DATA_ERRORS = ("Conversion Error", "Out of Range Error", "Invalid Input Error", "Type Mismatch Error")
 
 
 @dataclass(frozen=True)
@@ -81,29 +84,43 @@ def selection_counts(con: duckdb.DuckDBPyConnection, selection: Selection, colum
     """How many questions of `selection` have each combination of `columns` (from code), column `n`:
     what a statistic over groups needs, without holding a row per question."""
     where, params = selection.sql()
-    try:
+    with applied(selection):
         return con.execute(SQL("counts").format(columns=columns, where=where), params).fetch_df()
-    except duckdb.DataError as exc:
-        if not selection.where:
-            raise
-        raise sqlguard.WhereRefused(selection.where, f"DuckDB cannot apply it to the data "
-                                                     f"({str(exc).splitlines()[0]})") from None
 
 
 def selection_rows(con: duckdb.DuckDBPyConnection, selection: Selection, columns: str = "l.site, l.post_id",
                    arrow: bool = False) -> pd.DataFrame | pa.Table:
-    """The `columns` of the questions in `selection`, as a pandas frame (or an Arrow table).
+    """The `columns` of the questions in `selection`, as a pandas frame (or an Arrow table)."""
+    sql, params = selected_questions_sql(selection, columns)
+    with applied(selection):
+        # con.sql for Arrow: execute's Arrow output copies every row once more
+        return con.sql(sql, params=params).to_arrow_table() if arrow else con.execute(sql, params).fetch_df()
+
+
+def selection_relation(con: duckdb.DuckDBPyConnection, selection: Selection,
+                       columns: str = "l.site, l.post_id") -> duckdb.DuckDBPyRelation:
+    """The questions of `selection` as a DuckDB relation, not yet run: registered as a table
+    (`core.db.registered`) it is evaluated inside the query that reads it, so a statement can
+    join a selection of millions of questions without Python holding one row of it. Run it
+    within `applied(selection)`."""
+    sql, params = selected_questions_sql(selection, columns)
+    return con.sql(sql, params=params)
+
+
+@contextmanager
+def applied(selection: Selection) -> Iterator[None]:
+    """Where DuckDB runs `selection`'s condition on the data.
 
     A `--where` that passed the check can still fail on the data (a text column compared with a
     number: DuckDB casts every title to a number). That is the user's condition, so it becomes
     `WhereRefused` naming it, not a traceback.
     """
-    sql, params = selected_questions_sql(selection, columns)
     try:
-        # con.sql for Arrow: execute's Arrow output copies every row once more
-        return con.sql(sql, params=params).to_arrow_table() if arrow else con.execute(sql, params).fetch_df()
-    except duckdb.DataError as exc:
-        if not selection.where:
+        yield
+    except (duckdb.DataError, OSError) as exc:
+        # OSError: DuckDB's data error raised through an Arrow record batch reader, by its text
+        data_error = isinstance(exc, duckdb.DataError) or str(exc).startswith(_DATA_ERRORS)
+        if not selection.where or not data_error:
             raise
         raise sqlguard.WhereRefused(selection.where, f"DuckDB cannot apply it to the data "
                                                      f"({str(exc).splitlines()[0]})") from None

@@ -1,13 +1,17 @@
 """Arrow tables to bytes: Parquet, CSV, JSON and a text table, identical bytes for identical input.
 
 Exports and `stackmine query` share these so a CSV from either looks the same (lists joined with
-';' as in the codebook, timestamps as ISO text) and reruns can be compared by checksum.
+';' as in the codebook, timestamps as ISO text) and reruns can be compared by checksum. An export
+too large to hold writes the same two formats batch by batch (`ParquetStream`, `CsvStream`): its
+bytes depend on the rows only, not on how they were cut into batches.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -27,6 +31,75 @@ def csv_bytes(table: pa.Table) -> bytes:
     sink = io.BytesIO()
     pcsv.write_csv(flatten(table), sink)
     return sink.getvalue()
+
+
+class ParquetStream:
+    """A Parquet file written a row group at a time: `write` batches, then `close`.
+
+    Rows are gathered into row groups of exactly `row_group_rows` (the last one shorter) and each
+    group is made contiguous before it is written, so the bytes are those `parquet_bytes` gives
+    for the same rows cut into groups of that size, whatever batches they arrived in (pyarrow's
+    page and dictionary decisions follow the chunks it is handed). Memory: one row group.
+    """
+
+    def __init__(self, path: Path, schema: pa.Schema, row_group_rows: int) -> None:
+        self.schema = schema
+        self.row_group_rows = row_group_rows
+        self._writer = pq.ParquetWriter(path, schema, compression="zstd")
+        self._pending: list[pa.Table] = []
+        self._rows = 0
+
+    def write(self, table: pa.Table) -> None:
+        """Add rows (in order); full row groups are written as they fill."""
+        table = table.cast(self.schema)
+        while table.num_rows:
+            take = min(self.row_group_rows - self._rows, table.num_rows)
+            self._pending.append(table.slice(0, take))
+            self._rows += take
+            table = table.slice(take)
+            if self._rows == self.row_group_rows:
+                self._flush()
+
+    def close(self) -> None:
+        """Write the last, shorter row group and the footer."""
+        if self._rows:
+            self._flush()
+        self._writer.close()
+
+    def _flush(self) -> None:
+        group = pa.concat_tables(self._pending).combine_chunks()
+        self._writer.write_table(group, row_group_size=self.row_group_rows)
+        self._pending, self._rows = [], 0
+
+
+class CsvStream:
+    """A CSV file written batch by batch: one header, then the rows as `csv_bytes` writes them."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer: pcsv.CSVWriter | None = None
+
+    def write(self, table: pa.Table) -> None:
+        """Add rows (in order), flattened as `csv_bytes` flattens them."""
+        flat = flatten(table)
+        if self._writer is None:
+            self._writer = pcsv.CSVWriter(self.path, flat.schema)
+        self._writer.write_table(flat)
+
+    def close(self) -> None:
+        """Finish the file (nothing written yet: just the header cannot be known, so it is an error)."""
+        if self._writer is None:
+            raise ValueError(f"{self.path.name}: no rows were written")
+        self._writer.close()
+
+
+def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file, read a MiB at a time (an export's files may not fit in memory)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def json_bytes(table: pa.Table) -> bytes:
