@@ -8,7 +8,7 @@ import click
 
 from flows.cli.options import db_option, wait_option
 from flows.cli.selection_options import selection_from, selection_options
-from pipeline.core.db import open_read_only
+from pipeline.core.db import STREAM_SETTINGS, open_read_only
 from pipeline.core.paths import DEFAULT_EXPORTS
 from pipeline.publish import EXPORT
 
@@ -63,7 +63,8 @@ def export_command(name: str, sites: tuple[str, ...], platforms: tuple[str, ...]
 
     options = export_stage.ExportOptions(name, selection, pseudonymise, salt, sample, seed, topic_model,
                                          sample_with_labels)
-    con = open_read_only(db_path, wait_seconds)
+    # capped like a stage that streams (the export reads its rows in batches): set before the lock
+    con = open_read_only(db_path, wait_seconds, STREAM_SETTINGS)
     try:
         result = export_stage.export(con, options, root)
     finally:

@@ -8,6 +8,7 @@ import click
 
 from flows.cli.options import db_option, wait_option
 from pipeline.core import queries
+from pipeline.core.db import STREAM_SETTINGS
 from pipeline.core.paths import DEFAULT_REPORT
 from pipeline.publish import REPORT
 
@@ -31,7 +32,8 @@ def report_command(out: Path, db_path: Path, wait_seconds: float) -> None:
     """
     from pipeline.publish import report as report_stage  # matplotlib: only when reporting
 
-    con = queries.open_read_only(db_path, wait_seconds)
+    # capped like a stage that streams: the datasheet summary reads every selected row in batches
+    con = queries.open_read_only(db_path, wait_seconds, STREAM_SETTINGS)
     try:
         result = report_stage.build(con, out)
     finally:

@@ -19,7 +19,8 @@ import html
 import math
 import random
 import re
-from collections import defaultdict
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -40,6 +41,9 @@ SAMPLE_COLUMNS = (
     "site", "post_id", "post_url", "title", "platforms", "ml", "stage", "stage2",
     "license", "author_display_name", "author_profile_url",
 )
+
+# What a draw reads of every row: the key and the stratum.
+KEY_COLUMNS = ("site", "post_id", "platforms", "stage")
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -84,25 +88,53 @@ def allocate(sizes: dict[tuple[str, str], int], total: int) -> dict[tuple[str, s
     return counts
 
 
-def draw(table: pa.Table, total: int, seed: int) -> Draw:
-    """Draw `total` rows of an export table stratified by platform × stage.
+def strata_sizes(keys: pa.Table) -> Counter:
+    """How many rows of `keys` (columns platforms and stage, at least) fall in each stratum: added
+    up batch by batch, the sizes `plan` needs."""
+    return Counter(stratum_of(p, s) for p, s in zip(keys["platforms"].to_pylist(), keys["stage"].to_pylist()))
 
-    Only the four key columns are read row by row. Rows come back in (site, post_id) order,
-    whatever their stratum, so their order says nothing about the labels.
+
+def plan(sizes: dict[tuple[str, str], int], total: int, seed: int) -> dict[tuple[str, str], set[int]]:
+    """Which rows to draw, as positions within each stratum (its rows counted in (site, post_id) order).
+
+    The draw needs only the strata's sizes: `random.sample` picks positions from the length of
+    what it samples, so sampling `range(size)` draws the same positions, from the same seeded
+    stream, as sampling the stratum's rows themselves; the rows behind them are found by `pick`
+    in a second pass. No step holds a row per question.
     """
-    keys = table.select(["site", "post_id", "platforms", "stage"]).to_pylist()
-    order = sorted(range(len(keys)), key=lambda i: (keys[i]["site"], keys[i]["post_id"]))
-    strata: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for i in order:
-        strata[stratum_of(keys[i]["platforms"], keys[i]["stage"])].append(i)
-    counts = allocate({k: len(v) for k, v in strata.items()}, total)
+    counts = allocate(dict(sizes), total)
     rng = random.Random(seed)
-    stratum: dict[int, tuple[str, str]] = {}
-    for key in sorted(strata):
-        for i in rng.sample(strata[key], counts.get(key, 0)):
-            stratum[i] = key
-    picked = [i for i in order if i in stratum]
-    return Draw(picked, [stratum[i] for i in picked])
+    return {key: set(rng.sample(range(sizes[key]), counts.get(key, 0))) for key in sorted(sizes) if sizes[key]}
+
+
+def pick(batches: Iterable[pa.Table], wanted: dict[tuple[str, str], set[int]]) -> list[tuple[str, int, tuple[str, str]]]:
+    """(site, post_id, stratum) of the planned rows, in (site, post_id) order: `batches` are every
+    row of the export, in that order, with columns site, post_id, platforms and stage."""
+    seen: Counter = Counter()
+    picked = []
+    for batch in batches:
+        for site, post_id, platforms, stage in zip(*(batch[c].to_pylist() for c in KEY_COLUMNS)):
+            key = stratum_of(platforms, stage)
+            if seen[key] in wanted.get(key, ()):
+                picked.append((site, post_id, key))
+            seen[key] += 1
+    return picked
+
+
+def draw(table: pa.Table, total: int, seed: int) -> Draw:
+    """Draw `total` rows of a whole export table stratified by platform × stage (what an export
+    does in two passes over its stream: `strata_sizes`, `plan`, `pick`).
+
+    Rows come back in (site, post_id) order, whatever their stratum, so their order says nothing
+    about the labels.
+    """
+    keys = table.select(list(KEY_COLUMNS))
+    sites, ids = keys["site"].to_pylist(), keys["post_id"].to_pylist()
+    order = sorted(range(keys.num_rows), key=lambda i: (sites[i], ids[i]))
+    keys = keys.take(pa.array(order, pa.int64()))
+    picked = pick([keys], plan(strata_sizes(keys), total, seed))
+    at = {(sites[i], ids[i]): i for i in order}
+    return Draw([at[(site, post_id)] for site, post_id, _ in picked], [key for _, _, key in picked])
 
 
 def plain_body(body_html: str | None) -> tuple[str, bool]:

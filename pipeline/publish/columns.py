@@ -26,9 +26,15 @@ def descriptions() -> dict[str, str]:
 
 def describe(table: pa.Table) -> pa.Table:
     """`table` with each field's `description` metadata set; a column without one is an error."""
+    return table.cast(described(table.schema))
+
+
+def described(schema: pa.Schema) -> pa.Schema:
+    """`schema` with each field's `description` metadata set (what `describe` casts to, for a
+    file written batch by batch); a column without one is an error."""
     known = descriptions()
-    missing = [name for name in table.column_names if name not in known]
+    missing = [name for name in schema.names if name not in known]
     if missing:
         raise KeyError(f"no description in templates/{COLUMNS_FILE} for: {', '.join(missing)}")
-    fields = [field.with_metadata({"description": known[field.name]}) for field in table.schema]
-    return table.cast(pa.schema(fields, metadata=table.schema.metadata))
+    fields = [field.with_metadata({"description": known[field.name]}) for field in schema]
+    return pa.schema(fields, metadata=schema.metadata)

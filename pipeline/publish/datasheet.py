@@ -11,6 +11,7 @@ written and no absolute local path: the same export of the same database gives t
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -74,34 +75,91 @@ class Facts:
     selection_args: str = ""
 
 
-def gather(
-    con: duckdb.DuckDBPyConnection, table: pa.Table, options: ExportOptions, files: dict[str, str], sample_rows: int
-) -> Facts:
-    """Collect the datasheet's facts for an export table (already pseudonymised or not).
+# The columns `human_agreement` reads of the questions that carry human codes.
+HUMAN_COLUMNS = ("site", "post_id", "platforms", "ml", "stage", "coder1_platforms", "coder1_ml", "coder1_stage",
+                 "coder2_platforms", "coder2_ml", "coder2_stage", "human_sheet")
 
-    Counted with Arrow compute, not row by row: an export of a large site has millions of rows.
+
+@dataclass
+class Tally:
+    """The counts the datasheet states of an export's rows, added up one batch at a time.
+
+    An export streams its rows (a selection can have millions), so no step may need them all at
+    once: each batch adds its counts here (Arrow compute per batch, not row by row) and is let go.
+    Only the rows that carry human codes are kept whole, for their agreement figures: there are as
+    many as coders coded, hundreds, not a share of the selection.
     """
-    sites = sorted(_counts(table["site"]).items())
-    years = pc.year(table["creation_date"])
-    versions = sorted(v for v in pc.unique(table["classifier_version"]).to_pylist() if v)
-    empty = pc.sum(pc.equal(pc.list_value_length(table["platforms"]), 0)).as_py() or 0
-    platforms = _counts(pc.list_flatten(table["platforms"]))
-    if empty:
-        platforms["none"] = empty
-    licenses = table.group_by(["license", "license_source"]).aggregate([("post_id", "count")])
+
+    rows: int = 0
+    sites: Counter = field(default_factory=Counter)
+    year_min: int | None = None
+    year_max: int | None = None
+    versions: set = field(default_factory=set)
+    platforms: Counter = field(default_factory=Counter)
+    no_platform: int = 0
+    stages: Counter = field(default_factory=Counter)
+    licenses: Counter = field(default_factory=Counter)
+    topic_models: set = field(default_factory=set)
+    named_authors: int = 0
+    coded: list[dict] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, table: pa.Table) -> Tally:
+        """The tally of a whole table."""
+        tally = cls()
+        tally.add(table)
+        return tally
+
+    def add(self, table: pa.Table) -> None:
+        """Count one batch of export rows (already pseudonymised or not)."""
+        if table.num_rows == 0:
+            return
+        self.rows += table.num_rows
+        self.sites.update(_counts(table["site"]))
+        years = pc.year(table["creation_date"])
+        self.year_min = _extreme(self.year_min, pc.min(years).as_py(), min)
+        self.year_max = _extreme(self.year_max, pc.max(years).as_py(), max)
+        self.versions.update(v for v in pc.unique(table["classifier_version"]).to_pylist() if v)
+        self.no_platform += pc.sum(pc.equal(pc.list_value_length(table["platforms"]), 0)).as_py() or 0
+        self.platforms.update(_counts(pc.list_flatten(table["platforms"])))
+        self.stages.update(_counts(table["stage"]))
+        licenses = table.group_by(["license", "license_source"]).aggregate([("post_id", "count")])
+        self.licenses.update({(r["license"], r["license_source"]): r["post_id_count"] for r in licenses.to_pylist()})
+        self.topic_models.update(v for v in pc.unique(table["topic_model_id"]).to_pylist() if v)
+        self.named_authors += pc.sum(pc.greater(pc.utf8_length(table["author_display_name"]), 0)).as_py() or 0
+        coded = table.filter(pc.or_(pc.is_valid(table["coder1_ml"]), pc.is_valid(table["coder2_ml"])))
+        self.coded.extend(coded.select(list(HUMAN_COLUMNS)).to_pylist())
+
+
+def _extreme(known: int | None, new: int | None, pick) -> int | None:
+    return new if known is None else known if new is None else pick(known, new)
+
+
+def gather(
+    con: duckdb.DuckDBPyConnection, rows: Tally | pa.Table, options: ExportOptions, files: dict[str, str],
+    sample_rows: int,
+) -> Facts:
+    """Collect the datasheet's facts for an export's rows (already pseudonymised or not): their
+    `Tally`, added up while the rows streamed past, or a whole table."""
+    tally = rows if isinstance(rows, Tally) else Tally.of(rows)
+    sites = sorted(tally.sites.items())
+    versions = sorted(tally.versions)
+    platforms = dict(tally.platforms)
+    if tally.no_platform:
+        platforms["none"] = tally.no_platform
     metrics = classifier_metrics(versions)
-    sets, rows = metric_table(metrics)
-    topic_models = sorted(v for v in pc.unique(table["topic_model_id"]).to_pylist() if v)
+    sets, metric_rows = metric_table(metrics)
+    topic_models = sorted(tally.topic_models)
     return Facts(
         name=options.name,
         variant="pseudonymised" if options.pseudonymise else "attributed",
         selection=options.selection.describe(),
-        rows=table.num_rows,
+        rows=tally.rows,
         sites=sites,
-        years=(pc.min(years).as_py(), pc.max(years).as_py()) if table.num_rows else None,
+        years=(tally.year_min, tally.year_max) if tally.rows else None,
         platforms=_ranked(platforms),
-        stages=_ranked(_counts(table["stage"])),
-        licenses=sorted(((r["license"], r["license_source"]), r["post_id_count"]) for r in licenses.to_pylist()),
+        stages=_ranked(dict(tally.stages)),
+        licenses=sorted(tally.licenses.items()),
         dumps=dump_provenance(con, [s for s, _ in sites]),
         classifier_versions=versions,
         metrics=metrics,
@@ -110,12 +168,12 @@ def gather(
         sample_rows=sample_rows,
         sample_seed=options.seed if options.sample else None,
         license_rules=f"pipeline/publish/rules/{attribution.LICENSE_RULES}",
-        unnamed_authors=table.num_rows - (pc.sum(pc.greater(pc.utf8_length(table["author_display_name"]), 0)).as_py() or 0),
+        unnamed_authors=tally.rows - tally.named_authors,
         sample_with_labels=bool(options.sample and options.sample_with_labels),
         metric_sets=sets,
-        metric_rows=rows,
+        metric_rows=metric_rows,
         gold_agreement=gold_agreement(),
-        human=human_agreement(table),
+        human=human_agreement_of(tally.coded),
         coverage=replication.coverage_rows(con, options.selection).filter(
             (pc.field("site") == "*") & (pc.field("scope") == "all")).to_pylist(),
         selection_id=selection_id(options.selection),
@@ -149,14 +207,15 @@ def gold_agreement() -> list[dict]:
 def human_agreement(table: pa.Table) -> dict | None:
     """The coders' agreement with each other and with the classifier on the exported questions that
     carry human codes (None when none do): sheets, counts and the agreement rows per family."""
-    coded = table.filter(pc.or_(pc.is_valid(table["coder1_ml"]), pc.is_valid(table["coder2_ml"])))
-    if coded.num_rows == 0:
+    return human_agreement_of(Tally.of(table).coded)
+
+
+def human_agreement_of(rows: list[dict]) -> dict | None:
+    """`human_agreement` of the coded rows (HUMAN_COLUMNS of each question with a human code)."""
+    if not rows:
         return None
     from pipeline.evaluate.agreement import codes_agreement  # scikit-learn: only when there are codes
     from pipeline.evaluate.sheet import Code
-
-    rows = coded.select(["site", "post_id", "platforms", "ml", "stage", "coder1_platforms", "coder1_ml",
-                         "coder1_stage", "coder2_platforms", "coder2_ml", "coder2_stage", "human_sheet"]).to_pylist()
 
     def codes(prefix: str) -> dict[tuple[str, int], Code]:
         return {(r["site"], r["post_id"]): Code(tuple(r[f"{prefix}platforms"] or ()), r[f"{prefix}ml"],

@@ -17,15 +17,22 @@
 Everything is derived from the database and the arguments only (no clock, no random salt unless
 pseudonymising without one), and rows are ordered by (site, post_id), so exporting the same
 selection from the same database twice gives byte-identical files. The database is only read.
+
+Nothing holds the whole selection: rows stream from DuckDB in batches straight into the Parquet and
+CSV files, the datasheet's counts are added up batch by batch (`datasheet.Tally`), and the coding
+sample is drawn from the strata's sizes and a pass over the keys (`coding_sample.plan`, `pick`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from pathlib import Path
 
 import duckdb
@@ -37,11 +44,11 @@ from pipeline.core import tabular
 from pipeline.evaluate import human_codes
 from pipeline.ingest import loaded
 from pipeline.evaluate.sheet import CodedSheet
-from pipeline.core.db import registered
+from pipeline.core.db import capped, registered
 from pipeline.core.sql import SqlFile
 from pipeline.core.paths import DEFAULT_EXPORTS
 from pipeline.core.errors import StackmineError
-from pipeline.core.selection import Selection, selection_rows
+from pipeline.core.selection import Selection, applied, selection_relation
 from pipeline.core.step import Scope
 
 log = logging.getLogger(__name__)
@@ -55,6 +62,16 @@ COVERAGE_FILE = "stage_coverage.csv"
 # Stands in for human_codes in a database made before that table existed, opened read-only.
 EMPTY_SHEET = CodedSheet("", "", [])
 CODEBOOK_FILE = "codebook.md"
+DATASHEET_FILE = "DATASHEET.md"
+SUMS_FILE = "SHA256SUMS"
+# Questions read at a time: what an export holds of its rows (with one row group), and what DuckDB
+# joins in one statement.
+BATCH_ROWS = 20_000
+# Rows per Parquet row group: fixed, so the file's bytes do not depend on BATCH_ROWS. At most one
+# group is held before it is written; the sample's 2,079 questions fit in one, as before.
+ROW_GROUP_ROWS = 65_536
+# What the coding sample's draw reads of every selected question (pipeline.core.selection columns).
+KEY_COLUMNS = "l.site, l.post_id, l.platforms, l.stage"
 
 
 class ExportError(StackmineError):
@@ -85,44 +102,65 @@ class ExportResult:
     files: dict[str, str]
 
 
-def export(con: duckdb.DuckDBPyConnection, options: ExportOptions, root: Path = DEFAULT_ROOT) -> ExportResult:
+def export(con: duckdb.DuckDBPyConnection, options: ExportOptions, root: Path = DEFAULT_ROOT,
+           batch_rows: int = BATCH_ROWS, row_group_rows: int = ROW_GROUP_ROWS) -> ExportResult:
     """Write the export `options.name` under `root`, replacing an earlier one of that name whole.
 
+    The rows stream from DuckDB `batch_rows` at a time: each batch is pseudonymised (if asked),
+    counted for the datasheet, appended to the Parquet file (row groups of `row_group_rows`) and
+    the CSV file, and let go, so memory does not grow with the selection and the files' bytes do
+    not depend on `batch_rows`. The coding sample takes a second pass over the rows' keys only.
     Files are written into a fresh temporary folder next to the target and moved into place only
     when all are complete, so an interrupted export never leaves a half-written dataset behind.
     """
     _check_name(options.name)
     topic_model = resolve_topic_model(con, options.selection, options.topic_model)
-    table = select_rows(con, options.selection, topic_model)
-    if table.num_rows == 0:
-        raise ExportError(
-            f"the selection {options.selection.describe()} matches no labelled question; "
-            "run `stackmine classify` first or widen the selection"
-        )
-    warn_without_users(con, set(table.column("site").to_pylist()))
-    if options.pseudonymise:
-        table = attribution.pseudonymise(table, options.salt or attribution.new_salt())
-    files: dict[str, bytes] = {
-        f"{QUESTIONS}.parquet": tabular.parquet_bytes(columns.describe(table)),
-        f"{QUESTIONS}.csv": tabular.csv_bytes(table),
-    }
-    sample_rows = 0
-    if options.sample:
-        picked = coding_sample.draw(table, options.sample, options.seed)
-        sample_rows = len(picked.rows)
-        files[SAMPLE_FILE] = tabular.csv_bytes(coding_sample.blind(table, picked, sample_bodies(con, table, picked)))
-        if options.sample_with_labels:
-            files[LABELLED_SAMPLE_FILE] = tabular.csv_bytes(coding_sample.labelled(table, picked))
-    files[COVERAGE_FILE] = tabular.csv_bytes(replication.coverage_rows(con, options.selection))
-    files[CODEBOOK_FILE] = replication.codebook_bytes()
-    sums = {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}
-    facts = datasheet.gather(con, table, options, sums, sample_rows)
-    files["DATASHEET.md"] = datasheet.render(facts).encode("utf-8")
-    every = {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}
-    files["SHA256SUMS"] = "".join(f"{digest}  {name}\n" for name, digest in every.items()).encode()
-    directory = _write_all(Path(root), options.name, files)
-    log.info("exported %d questions to %s", table.num_rows, directory)
-    return ExportResult(directory, table.num_rows, sample_rows, sums)
+    # One salt for the whole export: every batch must give an author the same pseudonym.
+    salt = (options.salt or attribution.new_salt()) if options.pseudonymise else None
+    tally = datasheet.Tally()
+    sizes: Counter = Counter()
+    with capped(con), closing(stream_rows(con, options.selection, topic_model, batch_rows)) as batches:
+        first = next(batches, None)
+        if first is None:
+            raise ExportError(
+                f"the selection {options.selection.describe()} matches no labelled question; "
+                "run `stackmine classify` first or widen the selection"
+            )
+        with staged(Path(root), options.name) as staging:
+            parquet: tabular.ParquetStream | None = None
+            text = tabular.CsvStream(staging / f"{QUESTIONS}.csv")
+            for batch in chain([first], batches):
+                if salt is not None:
+                    batch = attribution.pseudonymise(batch, salt)
+                if parquet is None:
+                    parquet = tabular.ParquetStream(staging / f"{QUESTIONS}.parquet", columns.described(batch.schema),
+                                                    row_group_rows)
+                parquet.write(batch)
+                text.write(batch)
+                tally.add(batch)
+                if options.sample:
+                    sizes.update(coding_sample.strata_sizes(batch))
+            parquet.close()
+            text.close()
+            warn_without_users(con, set(tally.sites))
+            sample_rows = 0
+            if options.sample:
+                table, picked = draw_sample(con, options, topic_model, sizes, salt, batch_rows)
+                sample_rows = len(picked.rows)
+                (staging / SAMPLE_FILE).write_bytes(
+                    tabular.csv_bytes(coding_sample.blind(table, picked, sample_bodies(con, table, picked))))
+                if options.sample_with_labels:
+                    (staging / LABELLED_SAMPLE_FILE).write_bytes(tabular.csv_bytes(coding_sample.labelled(table, picked)))
+            (staging / COVERAGE_FILE).write_bytes(tabular.csv_bytes(replication.coverage_rows(con, options.selection)))
+            (staging / CODEBOOK_FILE).write_bytes(replication.codebook_bytes())
+            sums = {path.name: tabular.file_sha256(path) for path in sorted(staging.iterdir())}
+            facts = datasheet.gather(con, tally, options, sums, sample_rows)
+            (staging / DATASHEET_FILE).write_text(datasheet.render(facts), encoding="utf-8", newline="")
+            every = dict(sorted({**sums, DATASHEET_FILE: tabular.file_sha256(staging / DATASHEET_FILE)}.items()))
+            (staging / SUMS_FILE).write_bytes("".join(f"{digest}  {name}\n" for name, digest in every.items()).encode())
+    directory = Path(root) / options.name
+    log.info("exported %d questions to %s", tally.rows, directory)
+    return ExportResult(directory, tally.rows, sample_rows, sums)
 
 
 def warn_without_users(con: duckdb.DuckDBPyConnection, sites: set[str]) -> list[str]:
@@ -149,12 +187,62 @@ def resolve_topic_model(con: duckdb.DuckDBPyConnection, selection: Selection, na
     return row[0] if row else None
 
 
-def select_rows(con: duckdb.DuckDBPyConnection, selection: Selection, topic_model: str | None = None) -> pa.Table:
-    """The export rows for `selection`, ordered by (site, post_id), with topics of `topic_model`."""
-    selected = selection_rows(con, selection, arrow=True)
+def stream_rows(con: duckdb.DuckDBPyConnection, selection: Selection, topic_model: str | None = None,
+                batch_rows: int = BATCH_ROWS) -> Iterator[pa.Table]:
+    """The export rows for `selection`, ordered by (site, post_id), with topics of `topic_model`,
+    about `batch_rows` at a time.
+
+    The selection's keys stream from DuckDB in order (a sort of two columns) on a cursor of their
+    own, and each batch of keys is joined to the rest by one statement on `con`. One statement
+    over the whole selection would sort every wide row and build its hash tables over all of
+    `posts` and `users`, memory that grows with the selection and the site; a batch of keys keeps
+    DuckDB's work to that batch (and lets it skip the blocks of other post ids). `con` is free
+    between batches.
+    """
+    keys = con.cursor()
+    try:
+        with applied(selection):
+            reader = selection_relation(keys, selection).to_arrow_reader(batch_rows)
+            for batch in reader:
+                if batch.num_rows:
+                    yield select_rows(con, selection, topic_model, only=pa.Table.from_batches([batch]))
+    finally:
+        keys.close()
+
+
+def select_rows(con: duckdb.DuckDBPyConnection, selection: Selection, topic_model: str | None = None,
+                only: pa.Table | None = None) -> pa.Table:
+    """The export rows for `selection`, or for the (site, post_id) rows of `only` (already
+    selected: a batch of keys, the coding sample's), as one table ordered by (site, post_id).
+    A whole selection is read with `stream_rows`."""
+    selected = selection_relation(con, selection) if only is None else only
     extra = {} if human_codes.table_exists(con) else {"human_codes": human_codes.rows(EMPTY_SHEET)}
-    with registered(con, export_selected=selected, license_rules=attribution.license_rules(), **extra):
+    with applied(selection), registered(con, export_selected=selected, license_rules=attribution.license_rules(),
+                                        **extra):
         return con.sql(SQL("questions"), params=[topic_model]).to_arrow_table()
+
+
+def draw_sample(con: duckdb.DuckDBPyConnection, options: ExportOptions, topic_model: str | None,
+                sizes: dict[tuple[str, str], int], salt: str | None,
+                batch_rows: int = BATCH_ROWS) -> tuple[pa.Table, coding_sample.Draw]:
+    """The coding sample: its rows (pseudonymised with `salt` if given) and the draw over them.
+
+    `sizes` are the strata's sizes, counted while the export streamed; the drawn rows are found in
+    a pass over every row's key and stratum only (`coding_sample.pick`), then their export rows
+    are read by key. The same seed draws the same questions as a draw over the whole table.
+    """
+    wanted = coding_sample.plan(sizes, options.sample or 0, options.seed)
+    with applied(options.selection):
+        reader = selection_relation(con, options.selection, KEY_COLUMNS).to_arrow_reader(batch_rows)
+        picked = coding_sample.pick(reader, wanted)
+    keys = pa.table({"site": pa.array([site for site, _, _ in picked], pa.string()),
+                     "post_id": pa.array([post_id for _, post_id, _ in picked], pa.int64())})
+    table = select_rows(con, options.selection, topic_model, only=keys)
+    if table.select(["site", "post_id"]).to_pylist() != keys.to_pylist():
+        raise ExportError("the coding sample's rows changed while the export read them; export again")
+    if salt is not None:
+        table = attribution.pseudonymise(table, salt)
+    return table, coding_sample.Draw(list(range(len(picked))), [stratum for _, _, stratum in picked])
 
 
 def sample_bodies(con: duckdb.DuckDBPyConnection, table: pa.Table,
@@ -170,13 +258,15 @@ def _check_name(name: str) -> None:
         raise ExportError(f"export name {name!r}: use a plain folder name such as `notebook-ml-2022`")
 
 
-def _write_all(root: Path, name: str, files: dict[str, bytes]) -> Path:
+@contextmanager
+def staged(root: Path, name: str) -> Iterator[Path]:
+    """A fresh temporary folder in `root` to write the export `name` into; moved into place as
+    `root/name` (replacing an earlier one whole) when the block ends, removed if it fails."""
     root.mkdir(parents=True, exist_ok=True)
     target = root / name
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=root))
     try:
-        for filename, data in files.items():
-            (staging / filename).write_bytes(data)
+        yield staging
         if target.exists():
             shutil.rmtree(target)
         staging.chmod(0o755)  # mkdtemp makes it private; an export is meant to be shared
@@ -184,4 +274,3 @@ def _write_all(root: Path, name: str, files: dict[str, bytes]) -> Path:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return target

@@ -23,8 +23,9 @@ from pipeline import __version__
 from pipeline.publish import datasheet, plots, topicviews
 
 from pipeline.core import queries
+from pipeline.core.db import capped
 from pipeline.core.paths import DEFAULT_REPORT
-from pipeline.publish.export import ExportOptions, resolve_topic_model, select_rows
+from pipeline.publish.export import ExportOptions, resolve_topic_model, stream_rows
 from pipeline.core.selection import Selection
 from pipeline.core.step import Scope
 from pipeline.coverage.table import REVIEW_AGREEMENT, REVIEW_MIN_GOLD, selection_id
@@ -98,11 +99,18 @@ def views(con: duckdb.DuckDBPyConnection) -> list[topicviews.View]:
 
 
 def summary(con: duckdb.DuckDBPyConnection, selection: Selection) -> datasheet.Facts | None:
-    """The datasheet facts of the study selection (what `stackmine export` would write), or None."""
-    table = select_rows(con, selection, resolve_topic_model(con, selection, None))
-    if table.num_rows == 0:
+    """The datasheet facts of the study selection (what `stackmine export` would write), or None.
+
+    Counted as the export counts them, batch by batch over the streamed rows, so the report holds
+    no more of the selection than one batch.
+    """
+    tally = datasheet.Tally()
+    with capped(con):
+        for batch in stream_rows(con, selection, resolve_topic_model(con, selection, None)):
+            tally.add(batch)
+    if tally.rows == 0:
         return None
-    return datasheet.gather(con, table, ExportOptions("report", selection), {}, 0)
+    return datasheet.gather(con, tally, ExportOptions("report", selection), {}, 0)
 
 
 def build(con: duckdb.DuckDBPyConnection, out: Path = DEFAULT_OUT, selection: Selection | None = None) -> ReportResult:
