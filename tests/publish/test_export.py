@@ -266,3 +266,63 @@ def test_cli_export_reports_files(study_db_path: Path, tmp_path: Path) -> None:
     assert rows and all("colab" in r["platforms"].split(";") for r in rows)
     assert f"exported {len(rows)} questions to {tmp_path / 'cli'}" in result.output
     assert "coding sample: 5 questions (seed 3)" in result.output
+
+
+def test_streamed_export_does_not_depend_on_the_batch_size(study_db_path: Path, tmp_path: Path) -> None:
+    """Rows read 7 at a time give the same files as the default batches; with row groups of 50 the
+    Parquet file has more groups but the same table, and its bytes again do not follow the batches
+    (batches of 13 and of 200 rows: smaller and larger than a group)."""
+    con = connect(study_db_path, read_only=True)
+    try:
+        pseudonymised = ExportOptions("p", EVERYTHING, pseudonymise=True, salt="s", sample=12, seed=2)
+        assert (_hashes(export(con, pseudonymised, tmp_path / "p7", batch_rows=7).directory)
+                == _hashes(export(con, pseudonymised, tmp_path / "p").directory))
+        options = ExportOptions("b", EVERYTHING, sample=40, seed=5, sample_with_labels=True)
+        default = _hashes(export(con, options, tmp_path / "default").directory)
+        tiny = _hashes(export(con, options, tmp_path / "tiny", batch_rows=7).directory)
+        small = export(con, options, tmp_path / "small", batch_rows=13, row_group_rows=50).directory
+        large = export(con, options, tmp_path / "large", batch_rows=200, row_group_rows=50).directory
+    finally:
+        con.close()
+    assert tiny == default
+    assert _hashes(small) == _hashes(large)
+    derived = ("questions.parquet", "DATASHEET.md", "SHA256SUMS")  # the datasheet lists the Parquet's checksum
+    assert {k: v for k, v in _hashes(small).items() if k not in derived} == {
+        k: v for k, v in default.items() if k not in derived}
+    parquet = pq.ParquetFile(small / "questions.parquet")
+    assert parquet.metadata.num_row_groups == 42  # 2,079 rows in groups of 50
+    assert parquet.read().equals(pq.read_table(tmp_path / "default" / "b" / "questions.parquet"))
+    assert parquet.schema_arrow == pq.read_schema(tmp_path / "default" / "b" / "questions.parquet")
+
+
+def test_streamed_export_writes_what_the_whole_table_gave(study_db_path: Path, tmp_path: Path) -> None:
+    """The files and datasheet facts of the streamed export are those of the former way, every row
+    in one table (main before streaming): Parquet and CSV of the whole table, the draw over it, the
+    facts counted with Arrow compute over it."""
+    from pipeline.core import tabular
+    from pipeline.publish import attribution, coding_sample, columns, datasheet
+    from pipeline.publish.export import resolve_topic_model, sample_bodies, select_rows
+
+    options = ExportOptions("whole", EVERYTHING, pseudonymise=True, salt="s", sample=25, seed=4,
+                            sample_with_labels=True)
+    con = connect(study_db_path, read_only=True)
+    try:
+        folder = export(con, options, tmp_path).directory
+        table = attribution.pseudonymise(select_rows(con, EVERYTHING, resolve_topic_model(con, EVERYTHING, None)), "s")
+        picked = coding_sample.draw(table, 25, 4)
+        expected = {
+            "questions.parquet": tabular.parquet_bytes(columns.describe(table)),
+            "questions.csv": tabular.csv_bytes(table),
+            "coding_sample.csv": tabular.csv_bytes(coding_sample.blind(table, picked, sample_bodies(con, table, picked))),
+            "coding_sample_with_labels.csv": tabular.csv_bytes(coding_sample.labelled(table, picked)),
+        }
+        files = {name: hashlib.sha256(data).hexdigest() for name, data in expected.items()}
+        streamed = datasheet.Tally()
+        for start in range(0, table.num_rows, 100):
+            streamed.add(table.slice(start, 100))
+        facts = datasheet.gather(con, streamed, options, {}, 25)
+        whole = datasheet.gather(con, table, options, {}, 25)
+    finally:
+        con.close()
+    assert {name: _hashes(folder)[name] for name in expected} == files
+    assert facts == whole and facts.rows == 2079
