@@ -37,6 +37,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.publish import attribution, coding_sample, columns, datasheet, replication
 
@@ -190,36 +191,50 @@ def resolve_topic_model(con: duckdb.DuckDBPyConnection, selection: Selection, na
 def stream_rows(con: duckdb.DuckDBPyConnection, selection: Selection, topic_model: str | None = None,
                 batch_rows: int = BATCH_ROWS) -> Iterator[pa.Table]:
     """The export rows for `selection`, ordered by (site, post_id), with topics of `topic_model`,
-    about `batch_rows` at a time.
+    `batch_rows` questions at a time (fewer where a batch spans two sites).
 
     The selection's keys stream from DuckDB in order (a sort of two columns) on a cursor of their
-    own, and each batch of keys is joined to the rest by one statement on `con`. One statement
-    over the whole selection would sort every wide row and build its hash tables over all of
-    `posts` and `users`, memory that grows with the selection and the site; a batch of keys keeps
-    DuckDB's work to that batch (and lets it skip the blocks of other post ids). `con` is free
-    between batches.
+    own, and each batch of keys is joined to the rest by one statement on `con` that reads only
+    that batch's range of post ids (`rows_of`). One statement over the whole selection would sort
+    every wide row and build hash tables over all of `posts` and `users`: memory that grows with
+    the selection and the site.
     """
     keys = con.cursor()
     try:
         with applied(selection):
-            reader = selection_relation(keys, selection).to_arrow_reader(batch_rows)
-            for batch in reader:
+            for batch in selection_relation(keys, selection).to_arrow_reader(batch_rows):
                 if batch.num_rows:
-                    yield select_rows(con, selection, topic_model, only=pa.Table.from_batches([batch]))
+                    yield rows_of(con, pa.Table.from_batches([batch]), topic_model)
     finally:
         keys.close()
 
 
-def select_rows(con: duckdb.DuckDBPyConnection, selection: Selection, topic_model: str | None = None,
-                only: pa.Table | None = None) -> pa.Table:
-    """The export rows for `selection`, or for the (site, post_id) rows of `only` (already
-    selected: a batch of keys, the coding sample's), as one table ordered by (site, post_id).
-    A whole selection is read with `stream_rows`."""
-    selected = selection_relation(con, selection) if only is None else only
+def select_rows(con: duckdb.DuckDBPyConnection, selection: Selection, topic_model: str | None = None) -> pa.Table:
+    """The export rows for `selection` as one table (for tests and small selections: an export
+    streams them, `stream_rows`)."""
+    batches = list(stream_rows(con, selection, topic_model))
+    return pa.concat_tables(batches) if batches else rows_of(con, _keys([]), topic_model)
+
+
+def rows_of(con: duckdb.DuckDBPyConnection, keys: pa.Table, topic_model: str | None) -> pa.Table:
+    """The export rows of the questions `keys` (site, post_id; already selected, in that order),
+    one statement per site, each reading only the range of post ids the keys span."""
     extra = {} if human_codes.table_exists(con) else {"human_codes": human_codes.rows(EMPTY_SHEET)}
-    with applied(selection), registered(con, export_selected=selected, license_rules=attribution.license_rules(),
-                                        **extra):
-        return con.sql(SQL("questions"), params=[topic_model]).to_arrow_table()
+    sites = list(dict.fromkeys(keys["site"].to_pylist())) or [""]
+    parts = []
+    with registered(con, license_rules=attribution.license_rules(), **extra):
+        for site in sites:
+            part = keys.filter(pc.equal(keys["site"], site)) if len(sites) > 1 else keys
+            ids = part["post_id"]
+            params = {"site": site, "first": pc.min(ids).as_py(), "last": pc.max(ids).as_py(), "model": topic_model}
+            with registered(con, export_selected=part):
+                parts.append(con.sql(SQL("questions"), params=params).to_arrow_table())
+    return pa.concat_tables(parts)
+
+
+def _keys(pairs: list[tuple[str, int]]) -> pa.Table:
+    return pa.table({"site": pa.array([site for site, _ in pairs], pa.string()),
+                     "post_id": pa.array([post_id for _, post_id in pairs], pa.int64())})
 
 
 def draw_sample(con: duckdb.DuckDBPyConnection, options: ExportOptions, topic_model: str | None,
@@ -235,9 +250,8 @@ def draw_sample(con: duckdb.DuckDBPyConnection, options: ExportOptions, topic_mo
     with applied(options.selection):
         reader = selection_relation(con, options.selection, KEY_COLUMNS).to_arrow_reader(batch_rows)
         picked = coding_sample.pick(reader, wanted)
-    keys = pa.table({"site": pa.array([site for site, _, _ in picked], pa.string()),
-                     "post_id": pa.array([post_id for _, post_id, _ in picked], pa.int64())})
-    table = select_rows(con, options.selection, topic_model, only=keys)
+    keys = _keys([(site, post_id) for site, post_id, _ in picked])
+    table = rows_of(con, keys, topic_model)
     if table.select(["site", "post_id"]).to_pylist() != keys.to_pylist():
         raise ExportError("the coding sample's rows changed while the export read them; export again")
     if salt is not None:
