@@ -268,6 +268,7 @@ def test_cli_export_reports_files(study_db_path: Path, tmp_path: Path) -> None:
     assert "coding sample: 5 questions (seed 3)" in result.output
 
 
+@pytest.mark.slow  # about 40 s: batches of 7 rows are 300 statements per export
 def test_streamed_export_does_not_depend_on_the_batch_size(study_db_path: Path, tmp_path: Path) -> None:
     """Rows read 7 at a time give the same files as the default batches; with row groups of 50 the
     Parquet file has more groups but the same table, and its bytes again do not follow the batches
