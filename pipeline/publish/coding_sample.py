@@ -107,7 +107,7 @@ def plan(sizes: dict[tuple[str, str], int], total: int, seed: int) -> dict[tuple
     return {key: set(rng.sample(range(sizes[key]), counts.get(key, 0))) for key in sorted(sizes) if sizes[key]}
 
 
-def pick(batches: Iterable[pa.Table], wanted: dict[tuple[str, str], set[int]]) -> list[tuple[str, int, tuple[str, str]]]:
+def pick(batches: Iterable[pa.Table | pa.RecordBatch], wanted: dict[tuple[str, str], set[int]]) -> list[tuple[str, int, tuple[str, str]]]:
     """(site, post_id, stratum) of the planned rows, in (site, post_id) order: `batches` are every
     row of the export, in that order, with columns site, post_id, platforms and stage."""
     seen: Counter = Counter()
