@@ -93,22 +93,11 @@ def test_failure_in_a_worker_leaves_the_previous_labels(sample_db_copy: Path, mo
 def test_worker_processes_exit_when_the_stage_is_killed(tmp_path: Path) -> None:
     """kill -9 of the process running a stage on 2 cores leaves no worker process behind."""
     import signal
-    import subprocess
-    import sys
     import time
 
-    script = tmp_path / "stage.py"
-    script.write_text(
-        "import sys, time\n"
-        "import pyarrow as pa\n"
-        "from pipeline.core.workers import map_batches\n"
-        "from tests.support import batchwork\n"
-        "if __name__ == '__main__':\n"
-        "    batches = (pa.record_batch({'x': [k]}) for k in range(10**6))\n"
-        "    for done in map_batches(batchwork.tag_pid, batches, 2):\n"
-        "        print(done.column(1)[0].as_py(), flush=True)\n", encoding="utf-8")
-    stage = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
-                             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    stage = _stage_process(tmp_path, 10**6,
+                           "    for done in map_batches(batchwork.tag_pid, batches, 2):\n"
+                           "        print(done.column(1)[0].as_py(), flush=True)\n")
     pids: set[int] = set()
     deadline = time.monotonic() + 60
     while len(pids) < 2 and time.monotonic() < deadline:  # until the worker process has done a batch
@@ -130,26 +119,16 @@ def test_a_worker_killed_while_starting_fails_the_stage_instead_of_hanging(tmp_p
     whose read end the parent itself keeps open until the write ends, so once the child is dead
     a write larger than the pipe's buffer never returns. The start-up data is now small."""
     import signal
-    import subprocess
-    import sys
     import time
 
-    script = tmp_path / "stage.py"
-    script.write_text(
-        "import sys\n"
-        "import pyarrow as pa\n"
-        "from pipeline.core.workers import WorkerDied, map_batches\n"
-        "from tests.support import batchwork\n"
-        "if __name__ == '__main__':\n"
-        "    batches = (pa.record_batch({'x': [k]}) for k in range(500))\n"
-        "    try:\n"
-        "        for done in map_batches(batchwork.slow_double, batches, 2, batchwork.remember, (b'x' * 8_000_000,)):\n"
-        "            pass\n"
-        "    except WorkerDied as error:\n"
-        "        print(error, flush=True)\n"
-        "        sys.exit(3)\n", encoding="utf-8")
-    stage = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
-                             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    stage = _stage_process(tmp_path, 500,
+                           "    try:\n"
+                           "        for done in map_batches(batchwork.slow_double, batches, 2, batchwork.remember,\n"
+                           "                                (b'x' * 8_000_000,)):\n"
+                           "            pass\n"
+                           "    except WorkerDied as error:\n"
+                           "        print(error, flush=True)\n"
+                           "        sys.exit(3)\n")
     try:
         worker = None
         deadline = time.monotonic() + 60
@@ -165,6 +144,24 @@ def test_a_worker_killed_while_starting_fails_the_stage_instead_of_hanging(tmp_p
             stage.wait()
     assert stage.returncode == 3
     assert "worker process" in out and "signal 9" in out and "nothing was written" in out
+
+
+def _stage_process(tmp_path: Path, batches: int, body: str) -> "subprocess.Popen[str]":
+    """A Python process running `body` over `batches` one-row record batches (as `batches`), the
+    way a stage runs map_batches: its own main module, so spawned workers import it cleanly."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "stage.py"
+    script.write_text(
+        "import sys\n"
+        "import pyarrow as pa\n"
+        "from pipeline.core.workers import WorkerDied, map_batches\n"
+        "from tests.support import batchwork\n"
+        "if __name__ == '__main__':\n"
+        f"    batches = (pa.record_batch({{'x': [k]}}) for k in range({batches}))\n" + body, encoding="utf-8")
+    return subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
 
 
 def _spawned_children(pid: int) -> list[int]:
