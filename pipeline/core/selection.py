@@ -136,14 +136,9 @@ def selection_batches(con: duckdb.DuckDBPyConnection, selection: Selection, colu
     batch, not by the selection. A `--where` that fails on the data becomes `WhereRefused`, as in
     `selection_rows` (DuckDB may only fail once the batch that trips it is read).
     """
-    sql, params = selected_questions_sql(selection, columns)
     reader = con.cursor()
     try:
-        yield from reader.sql(sql, params=params).to_arrow_reader(batch_rows)
-    except duckdb.DataError as exc:
-        if not selection.where:
-            raise
-        raise sqlguard.WhereRefused(selection.where, f"DuckDB cannot apply it to the data "
-                                                     f"({str(exc).splitlines()[0]})") from None
+        with applied(selection):
+            yield from selection_relation(reader, selection, columns).to_arrow_reader(batch_rows)
     finally:
         reader.close()
