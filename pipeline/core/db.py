@@ -77,7 +77,7 @@ def open_read_only(path: str | Path = DEFAULT_DB, wait_seconds: float = 0.0,
     """
     con = connect(path, read_only=True, wait_seconds=wait_seconds)
     for name, value in (values or {}).items():
-        con.execute(SQL("set", name=name), {"value": value})
+        set_setting(con, name, value)
     return sandbox(con)
 
 
@@ -135,7 +135,7 @@ def settings(con: duckdb.DuckDBPyConnection, values: dict[str, str]) -> Iterator
     comes back exactly; a value set before comes back as DuckDB prints it (to 0.1 MiB)."""
     before = {name: setting(con, name) for name in values}
     for name, value in values.items():
-        con.execute(SQL("set", name=name), {"value": value})
+        set_setting(con, name, value)
     try:
         yield
     finally:
@@ -143,7 +143,7 @@ def settings(con: duckdb.DuckDBPyConnection, values: dict[str, str]) -> Iterator
             # RESET first: a default reads back rounded ('18.8 GiB'), and setting that would change it.
             con.execute(SQL("reset", name=name))
             if setting(con, name) != value:
-                con.execute(SQL("set", name=name), {"value": value})
+                set_setting(con, name, value)
 
 
 @contextmanager
@@ -161,6 +161,11 @@ def capped(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 def setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
     """The current value of one DuckDB setting, as DuckDB prints it."""
     return con.execute(SQL("setting"), {"name": name}).fetchall()[0][0]
+
+
+def set_setting(con: duckdb.DuckDBPyConnection, name: str, value: str) -> None:
+    """Set one DuckDB setting (`name` from code, `value` bound) until it is set again."""
+    con.execute(SQL("set", name=name), {"value": value})
 
 
 @contextmanager

@@ -32,7 +32,7 @@ import duckdb
 import pyarrow as pa
 from tqdm import tqdm
 
-from pipeline.core.db import ensure_schema, registered, settings, transaction
+from pipeline.core.db import ensure_schema, registered, set_setting, setting, settings, transaction
 from pipeline.core.files import sha256_file
 from pipeline.core.paths import dump_source
 from pipeline.core.gcpause import cyclic_gc_paused
@@ -278,10 +278,10 @@ def spill_to(con: duckdb.DuckDBPyConnection, staging_dir: Path | None) -> None:
     if staging_dir is None:
         return
     folder = str(Path(staging_dir).resolve())
-    if con.execute(SQL("setting"), {"name": "temp_directory"}).fetchall()[0][0] == folder:
+    if setting(con, "temp_directory") == folder:
         return
     try:
-        con.execute(SQL("set", name="temp_directory"), {"value": folder})
+        set_setting(con, "temp_directory", folder)
     except duckdb.NotImplementedException:  # this connection spilled elsewhere already
         log.warning("DuckDB keeps spilling where it spilled before on this connection, not in %s", folder)
 

@@ -9,12 +9,6 @@
 -- Columns and types of a dump table: the parser derives its Arrow schema from the DDL.
 DESCRIBE {table};
 
--- name: setting
-SELECT current_setting($name);
-
--- name: set
-SET {name} = $value;
-
 -- name: loaded_dump
 -- The snapshot of a site in the database, and how current it is (NULLs when none).
 SELECT any_value(dump_id), max(newest_date) FROM dumps WHERE site = $site;
