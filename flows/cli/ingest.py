@@ -6,19 +6,9 @@ from pathlib import Path
 
 import click
 
-from flows.cli.options import db_option, wait_option
+from flows.cli.options import db_option, tables_option, wait_option
 from pipeline.ingest import STEP
 from pipeline.ingest.load import IngestReport
-
-
-def _tables(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...] | None:
-    """`--tables Posts,Users --tables Tags` as a checked tuple of names (None: every file)."""
-    from pipeline.ingest.load import TableChoiceError, dump_files
-
-    try:
-        return tuple(sorted(chosen)) if (chosen := dump_files(value)) else None
-    except TableChoiceError as error:
-        raise click.BadParameter(str(error), ctx, param) from None
 
 
 @click.command(STEP.name)
@@ -33,10 +23,7 @@ def _tables(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) 
 @click.option("--staging-dir", type=click.Path(exists=True, file_okay=False, writable=True, path_type=Path),
               help="Where DuckDB spills what does not fit its memory cap while loading (default: beside "
                    "the database); nothing else is staged.")
-@click.option("--tables", "tables", multiple=True, metavar="FILE,...", callback=_tables,
-              help="Load only these dump files, comma-separated or repeated: Posts (required), Users, Comments, "
-                   "Tags, PostLinks, PostHistory, Votes, Badges (default: all). The site's snapshot is then "
-                   "these files only; its other tables are left empty.")
+@tables_option
 @wait_option
 def ingest_command(sources: tuple[Path, ...], db_path: Path, force: bool, site: str | None, add: bool,
                    workers: int | None, staging_dir: Path | None, tables: tuple[str, ...] | None,

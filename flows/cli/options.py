@@ -28,6 +28,22 @@ wait_option = click.option(
 
 site_option = click.option("--site", help="Only this site (default: every site in the database).")
 
+def _tables(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...] | None:
+    """`--tables Posts,Users --tables Tags` as a checked tuple of names (None: every file)."""
+    from pipeline.ingest.load import TableChoiceError, dump_files
+
+    try:
+        return tuple(sorted(chosen)) if (chosen := dump_files(value)) else None
+    except TableChoiceError as error:
+        raise click.BadParameter(str(error), ctx, param) from None
+
+
+tables_option = click.option(
+    "--tables", "tables", multiple=True, metavar="FILE,...", callback=_tables,
+    help="Load only these dump files, comma-separated or repeated: Posts (required), Users, Comments, "
+         "Tags, PostLinks, PostHistory, Votes, Badges (default: all). The site's snapshot is then "
+         "these files only; its other tables are left empty.")
+
 stage_workers_option = click.option(
     "--workers", type=click.IntRange(min=1),
     help="Cores to use, this process included (default: all cores for a site of 20,000 questions or more, "
