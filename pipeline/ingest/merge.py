@@ -36,15 +36,18 @@ class Staged:
     pid: int
 
 
-def parse_to_staging(site: str, paths: list[str], staging_dir: str, workers: int | None = None) -> Staged:
-    """Ingest one site's sources into a fresh staging database in `staging_dir` (no main database)."""
+def parse_to_staging(site: str, paths: list[str], staging_dir: str, workers: int | None = None,
+                     tables: list[str] | None = None) -> Staged:
+    """Ingest one site's sources into a fresh staging database in `staging_dir` (no main database);
+    only the dump files `tables` (`load.dump_files`; default: all) are parsed."""
     started = time.perf_counter()
     fd, staged = tempfile.mkstemp(suffix=".duckdb", dir=staging_dir)
     os.close(fd)
     os.unlink(staged)  # DuckDB wants to create the file itself
     con = connect(staged, schema=[STEP.tables()])
     try:
-        report = ingest(con, [Path(p) for p in paths], force=True, workers=workers, staging_dir=Path(staging_dir))
+        report = ingest(con, [Path(p) for p in paths], force=True, workers=workers, staging_dir=Path(staging_dir),
+                        tables=tables)
     finally:
         con.close()
     loaded = {s.site: s.rows for s in report.sites}
@@ -62,8 +65,8 @@ def merge_staged(con: duckdb.DuckDBPyConnection, staged: str, site: str, force: 
     """
     con.execute(SQL("attach"), [staged])
     try:
-        newest = con.execute(SQL("newest")).fetchall()[0][0]
-        if not force and newer_loaded(con, site, newest):
+        [(newest, common)] = con.execute(SQL("newest"), [site]).fetchall()
+        if not force and newer_loaded(con, site, newest, common):
             return "kept-newer"
         if not force:
             [(posts, rows, where)] = con.execute(SQL("staged_rows")).fetchall()

@@ -10,8 +10,12 @@ ATTACH ? AS staged (READ_ONLY);
 DETACH staged;
 
 -- name: newest
--- How current the staged snapshot is.
-SELECT max(newest_date) FROM staged.dumps;
+-- How current the staged snapshot is, dated by the dump files both it and the site's loaded
+-- snapshot hold (parameter: the site), and those files: with `--tables` two snapshots of one dump
+-- may hold different files, whose newest dates differ without either being older
+-- (as `load.newer_loaded_than` judges a snapshot loaded directly).
+SELECT max(newest_date), coalesce(list(DISTINCT file ORDER BY file), [])
+FROM staged.dumps WHERE file IN (SELECT file FROM main.dumps WHERE site = ?);
 
 -- name: staged_rows
 -- Posts and rows in all of the staged snapshot, and its Posts file (for the shrink guard).
