@@ -41,8 +41,10 @@ def practice_mining(
     dask_address: str | None = None,
     dask_workers: int = 0,
     progress: bool = False,
+    tables: list[str] | None = None,
 ) -> dict:
-    """Run the whole chain on `sources` (default: data/sample) into `db`; returns each step's report."""
+    """Run the whole chain on `sources` (default: data/sample) into `db`, ingesting only the dump
+    files `tables` (Posts, Users, ...; default: all); returns each step's report."""
     con = connect(db, wait_seconds=wait_seconds)
     try:
         waiting = [s for s in sources or () if _empty_folder(Path(s))]
@@ -50,7 +52,7 @@ def practice_mining(
         report: dict = {"ingest": [{"site": s, "status": "no dumps yet"} for s in waiting]}
         if present or not sources:
             report["ingest"] += ingest_into(con, present or None, force, dask_address, dask_workers, progress,
-                                            staging_root=Path(db).parent)
+                                            staging_root=Path(db).parent, tables=tables)
         if not all_sites(con):
             get_run_logger().info("no dumps in %s yet: nothing to do until they arrive", ", ".join(waiting))
             return report

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from flows.cli.options import db_option, wait_option
+from flows.cli.options import db_option, tables_option, wait_option
 
 
 def prefect_defaults() -> None:
@@ -35,19 +35,23 @@ def dask_options(command):
 @wait_option
 @click.option("--force", is_flag=True, help="Recompute every stage even if its inputs are unchanged.")
 @dask_options
+@tables_option
 def run_command(sources: tuple[Path, ...], db_path: Path, wait_seconds: float, force: bool,
-                dask_address: str | None, dask_workers: int) -> None:
+                dask_address: str | None, dask_workers: int, tables: tuple[str, ...] | None) -> None:
     """Run the whole chain (ingest → text → classify → ...) on SOURCES as the Prefect flow
     `practice-mining`; with no SOURCES, on the bundled sample in data/sample.
 
     Stages whose inputs (file checksums, upstream results, versions) are unchanged since the last
     run are skipped, so a second run on the same dumps takes seconds. The run is recorded in
-    Prefect's run history (~/.prefect, or the server in PREFECT_API_URL).
+    Prefect's run history (~/.prefect, or the server in PREFECT_API_URL). With --tables only those
+    dump files are ingested (as `stackmine ingest --tables`); a later run whose --tables changes
+    which of a site's files load ingests that site again.
 
     \b
     Example:
       stackmine run
       stackmine run data/raw/2024-04-01 --db data/so.duckdb --dask-workers 4
+      stackmine run data/raw/2024-04-01 --tables Posts,Tags,Users
     """
     prefect_defaults()
     from flows.practice_mining import practice_mining
@@ -61,7 +65,7 @@ def run_command(sources: tuple[Path, ...], db_path: Path, wait_seconds: float, f
     try:
         report = practice_mining(sources=[str(s) for s in sources] or None, db=str(db_path), force=force,
                                  wait_seconds=wait_seconds, dask_address=dask_address, dask_workers=dask_workers,
-                                 progress=True)
+                                 progress=True, tables=list(tables) if tables else None)
         coverage = read_coverage(guard).to_dict("records")
     finally:
         guard.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from flows.cli.options import db_option
+from flows.cli.options import db_option, tables_option
 from flows.cli.run import dask_options, prefect_defaults
 from pipeline.core.errors import StackmineError
 
@@ -21,8 +21,10 @@ from pipeline.core.errors import StackmineError
 @click.option("--wait", "wait_seconds", type=float, default=600.0, show_default=True,
               help="How long a scheduled run waits for the database if another run holds it.")
 @dask_options
+@tables_option
 def serve_command(sources: tuple[Path, ...], db_path: Path, cron: str | None, interval: float | None, name: str,
-                  wait_seconds: float, dask_address: str | None, dask_workers: int) -> None:
+                  wait_seconds: float, dask_address: str | None, dask_workers: int,
+                  tables: tuple[str, ...] | None) -> None:
     """Serve the practice-mining flow on a schedule until interrupted (Ctrl-C).
 
     Needs a running Prefect server: start one with `prefect server start` and point this shell at
@@ -53,7 +55,8 @@ def serve_command(sources: tuple[Path, ...], db_path: Path, cron: str | None, in
     from flows.practice_mining import practice_mining
 
     parameters = {"sources": [str(s.resolve()) for s in sources] or None, "db": str(db_path.resolve()),
-                  "wait_seconds": wait_seconds, "dask_address": dask_address, "dask_workers": dask_workers}
+                  "wait_seconds": wait_seconds, "dask_address": dask_address, "dask_workers": dask_workers,
+                  "tables": list(tables) if tables else None}
     practice_mining.serve(name=name, cron=cron, interval=interval, parameters=parameters, global_limit=1,
                           entrypoint_type=EntrypointType.MODULE_PATH)
 
