@@ -118,6 +118,19 @@ def test_a_bad_table_name_is_a_usage_error_naming_the_valid_ones(tmp_path: Path)
         con.close()
 
 
+@pytest.mark.parametrize("command", [["run"], ["serve", "--interval", "60"]])
+def test_run_and_serve_check_tables_as_ingest_does(command: list[str], tmp_path: Path) -> None:
+    """The same option (flows/cli/options.py): refused before Prefect starts or the database opens."""
+    db = tmp_path / "db.duckdb"
+    result = CliRunner().invoke(cli, [*command, str(ARCHIVE), "--db", str(db), "--tables", "Posts,Answers"])
+    assert result.exit_code == 2
+    assert ("Invalid value for '--tables': not a dump file: Answers (choose from Posts, Users, Comments, Tags, "
+            "PostLinks, PostHistory, Votes, Badges)") in result.output
+    result = CliRunner().invoke(cli, [*command, str(ARCHIVE), "--db", str(db), "--tables", "Users", "--tables", "Tags"])
+    assert result.exit_code == 2 and "Invalid value for '--tables': Posts is required" in result.output
+    assert not db.exists()
+
+
 def test_text_refuses_a_named_site_without_posts(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """A site folder holding Users.xml alone: `text --site` refuses it by name; `text` for every site
     warns and goes on with the others."""
