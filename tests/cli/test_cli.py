@@ -76,3 +76,20 @@ def test_stackmine_errors_are_one_clear_line_without_traceback(tmp_path) -> None
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("error: ") and str(missing) in result.stderr
+
+
+def test_a_command_imports_only_its_own_module() -> None:
+    """`stackmine ingest` does not pay for the other commands' libraries (pandas via stages,
+    Prefect via run): the group imports a command's module when it is invoked; the full list in
+    `stackmine --help` still names every command."""
+    probe = ("import sys\n"
+             "from flows.cli import main\n"
+             "sys.argv = ['stackmine', 'ingest', '--help']\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in ('pandas', 'prefect', 'flows.cli.stages', 'flows.cli.run', 'flows.cli.ingest')"
+             " if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=True).stdout
+    assert out.splitlines()[-1] == "['flows.cli.ingest']"
+    listing = subprocess.run([sys.executable, "-m", "flows.cli", "--help"], capture_output=True, text=True, cwd=REPO,
+                             check=True).stdout
+    assert re.findall(r"^  (\w+) ", listing.split("Commands:")[1], flags=re.M) == list(COMMANDS)
