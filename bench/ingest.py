@@ -220,6 +220,8 @@ def main() -> None:
     parser.add_argument("--pandas-mb", type=int, default=250, help="pandas runs on a slice this big (it needs ~3x RAM)")
     parser.add_argument("--workers", type=int, default=None, help="--workers for stackmine ingest")
     args = parser.parse_args()
+    if args.dir:
+        Path(args.dir).mkdir(parents=True, exist_ok=True)  # a scratch folder named on the command line
     work = Path(tempfile.mkdtemp(prefix="stackmine-bench-", dir=args.dir))
     site = work / "bench.stackexchange.com"
     site.mkdir()

@@ -87,6 +87,8 @@ def main() -> None:
     parser.add_argument("megabytes", nargs="?", type=int, default=500, help="size of the synthetic Posts.xml")
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()), help="work folder (outside the repo)")
     args = parser.parse_args()
+    if args.dir:
+        Path(args.dir).mkdir(parents=True, exist_ok=True)  # a scratch folder named on the command line
     with tempfile.TemporaryDirectory(prefix="stackmine-bench-load-", dir=args.dir) as tmp:
         work = Path(tmp)
         site = work / "bench.stackexchange.com"
