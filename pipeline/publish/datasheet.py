@@ -79,6 +79,12 @@ class Facts:
 HUMAN_COLUMNS = ("site", "post_id", "platforms", "ml", "stage", "coder1_platforms", "coder1_ml", "coder1_stage",
                  "coder2_platforms", "coder2_ml", "coder2_stage", "human_sheet")
 
+# Every export column `Tally.add` reads: what a caller that only counts (the report's summary) asks
+# of the export statement, which then leaves titles, tags and evidence unread.
+TALLY_COLUMNS = tuple(dict.fromkeys(("site", "creation_date", "classifier_version", "platforms", "stage",
+                                     "license", "license_source", "post_id", "topic_model_id",
+                                     "author_display_name", *HUMAN_COLUMNS)))
+
 
 @dataclass
 class Tally:

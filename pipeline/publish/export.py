@@ -29,7 +29,7 @@ import logging
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import chain
@@ -189,9 +189,10 @@ def resolve_topic_model(con: duckdb.DuckDBPyConnection, selection: Selection, na
 
 
 def stream_rows(con: duckdb.DuckDBPyConnection, selection: Selection, topic_model: str | None = None,
-                batch_rows: int = BATCH_ROWS) -> Iterator[pa.Table]:
+                batch_rows: int = BATCH_ROWS, columns: Sequence[str] = ()) -> Iterator[pa.Table]:
     """The export rows for `selection`, ordered by (site, post_id), with topics of `topic_model`,
-    `batch_rows` questions at a time (fewer where a batch spans two sites).
+    `batch_rows` questions at a time (fewer where a batch spans two sites); only `columns` of them
+    if given (`rows_of`).
 
     The selection's keys stream from DuckDB in order (a sort of two columns) on a cursor of their
     own, and each batch of keys is joined to the rest by one statement on `con` that reads only
@@ -204,7 +205,7 @@ def stream_rows(con: duckdb.DuckDBPyConnection, selection: Selection, topic_mode
         with applied(selection):
             for batch in selection_relation(keys, selection).to_arrow_reader(batch_rows):
                 if batch.num_rows:
-                    yield rows_of(con, pa.Table.from_batches([batch]), topic_model)
+                    yield rows_of(con, pa.Table.from_batches([batch]), topic_model, columns)
     finally:
         keys.close()
 
@@ -216,9 +217,14 @@ def select_rows(con: duckdb.DuckDBPyConnection, selection: Selection, topic_mode
     return pa.concat_tables(batches) if batches else rows_of(con, _keys([]), topic_model)
 
 
-def rows_of(con: duckdb.DuckDBPyConnection, keys: pa.Table, topic_model: str | None) -> pa.Table:
+def rows_of(con: duckdb.DuckDBPyConnection, keys: pa.Table, topic_model: str | None,
+            columns: Sequence[str] = ()) -> pa.Table:
     """The export rows of the questions `keys` (site, post_id; already selected, in that order),
-    one statement per site, each reading only the range of post ids the keys span."""
+    one statement per site, each reading only the range of post ids the keys span.
+
+    `columns`: only those, in that order (all if empty). DuckDB then reads only what they need: a
+    caller that counts rows (`report.summary`) leaves titles, tags and evidence, most of the bytes
+    and of the time, unread."""
     extra = {} if human_codes.table_exists(con) else {"human_codes": human_codes.rows(EMPTY_SHEET)}
     sites = list(dict.fromkeys(keys["site"].to_pylist())) or [""]
     parts = []
@@ -228,7 +234,8 @@ def rows_of(con: duckdb.DuckDBPyConnection, keys: pa.Table, topic_model: str | N
             ids = part["post_id"]
             params = {"site": site, "first": pc.min(ids).as_py(), "last": pc.max(ids).as_py(), "model": topic_model}
             with registered(con, export_selected=part):
-                parts.append(con.sql(SQL("questions"), params=params).to_arrow_table())
+                rows = con.sql(SQL("questions"), params=params)
+                parts.append((rows.select(*columns) if columns else rows).to_arrow_table())
     return pa.concat_tables(parts)
 
 

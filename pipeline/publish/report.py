@@ -102,11 +102,13 @@ def summary(con: duckdb.DuckDBPyConnection, selection: Selection) -> datasheet.F
     """The datasheet facts of the study selection (what `stackmine export` would write), or None.
 
     Counted as the export counts them, batch by batch over the streamed rows, so the report holds
-    no more of the selection than one batch.
+    no more of the selection than one batch; of each row only the columns the counts read
+    (`datasheet.TALLY_COLUMNS`), which takes half the time of whole rows.
     """
     tally = datasheet.Tally()
     with capped(con):
-        for batch in stream_rows(con, selection, resolve_topic_model(con, selection, None)):
+        topic_model = resolve_topic_model(con, selection, None)
+        for batch in stream_rows(con, selection, topic_model, columns=datasheet.TALLY_COLUMNS):
             tally.add(batch)
     if tally.rows == 0:
         return None

@@ -182,3 +182,31 @@ def test_plots_render_in_headless_chromium(report_dir: Path, tmp_path: Path) -> 
     broken.write_text(html, encoding="utf-8")
     assert checker.problems(checker.dump_dom(browser, broken)) == [
         "3 of 4 plots rendered", "4 of 5 interactive views drawn", "interactive view topic-hierarchy not drawn"]
+
+
+def test_summary_counts_from_its_columns_what_whole_rows_give(study_db_path: Path, tmp_path: Path) -> None:
+    """The summary reads only `datasheet.TALLY_COLUMNS` of each row; its facts are those of whole
+    export rows counted at once, human codes included (the coded sheet loaded), in batches of 7."""
+    from pipeline.core.selection import Selection
+    from pipeline.publish import datasheet
+    from pipeline.publish.export import ExportOptions, resolve_topic_model, select_rows, stream_rows
+    from pipeline.publish.report import summary
+    from tests.support.coded_sheet import SHEET, coded_copy
+
+    db = coded_copy(study_db_path, tmp_path / "coded.duckdb")
+    assert CliRunner().invoke(cli, ["agreement", str(SHEET), "--db", str(db), "--load"]).exit_code == 0
+    everything = Selection(notebook=None, ml=None)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        model = resolve_topic_model(con, everything, None)
+        facts = summary(con, everything)
+        whole = datasheet.gather(con, select_rows(con, everything, model), ExportOptions("report", everything), {}, 0)
+        narrow = datasheet.Tally()
+        for batch in stream_rows(con, everything, model, 7, columns=datasheet.TALLY_COLUMNS):
+            assert batch.column_names == list(datasheet.TALLY_COLUMNS)
+            narrow.add(batch)
+        counted = datasheet.gather(con, narrow, ExportOptions("report", everything), {}, 0)
+    finally:
+        con.close()
+    assert facts == whole == counted
+    assert (facts.rows, len(narrow.coded)) == (2079, 12)
