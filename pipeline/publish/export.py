@@ -68,6 +68,12 @@ SUMS_FILE = "SHA256SUMS"
 # Questions read at a time: what an export holds of its rows (with one row group), and what DuckDB
 # joins in one statement.
 BATCH_ROWS = 20_000
+# The coding sample's rows are read by key in groups spanning at most this many post ids. Its keys
+# are spread over the whole site: read as one group, the statement's range covered every post and
+# ran out of DuckDB's 256 MB cap at 998k questions (`bench/export.py --sizes 480`, about one export
+# in three). A dense batch of the export itself spans about as many ids (20,000 questions and their
+# answers).
+SAMPLE_SPAN = 50_000
 # Rows per Parquet row group: fixed, so the file's bytes do not depend on BATCH_ROWS. At most one
 # group is held before it is written; the sample's 2,079 questions fit in one, as before.
 ROW_GROUP_ROWS = 65_536
@@ -104,14 +110,15 @@ class ExportResult:
 
 
 def export(con: duckdb.DuckDBPyConnection, options: ExportOptions, root: Path = DEFAULT_ROOT,
-           batch_rows: int = BATCH_ROWS, row_group_rows: int = ROW_GROUP_ROWS) -> ExportResult:
+           batch_rows: int = BATCH_ROWS, row_group_rows: int = ROW_GROUP_ROWS,
+           sample_span: int = SAMPLE_SPAN) -> ExportResult:
     """Write the export `options.name` under `root`, replacing an earlier one of that name whole.
 
     The rows stream from DuckDB `batch_rows` at a time: each batch is pseudonymised (if asked),
     counted for the datasheet, appended to the Parquet file (row groups of `row_group_rows`) and
     the CSV file, and let go, so memory does not grow with the selection and the files' bytes do
-    not depend on `batch_rows`. The coding sample takes a second pass over the rows' keys only.
-    Files are written into a fresh temporary folder next to the target and moved into place only
+    not depend on `batch_rows`. The coding sample takes a second pass over the rows' keys only,
+    then reads its rows in groups spanning at most `sample_span` post ids. Files are written into a fresh temporary folder next to the target and moved into place only
     when all are complete, so an interrupted export never leaves a half-written dataset behind.
     """
     _check_name(options.name)
@@ -146,7 +153,7 @@ def export(con: duckdb.DuckDBPyConnection, options: ExportOptions, root: Path = 
             warn_without_users(con, set(tally.sites))
             sample_rows = 0
             if options.sample:
-                table, picked = draw_sample(con, options, topic_model, sizes, salt, batch_rows)
+                table, picked = draw_sample(con, options, topic_model, sizes, salt, batch_rows, sample_span)
                 sample_rows = len(picked.rows)
                 (staging / SAMPLE_FILE).write_bytes(
                     tabular.csv_bytes(coding_sample.blind(table, picked, sample_bodies(con, table, picked))))
@@ -244,21 +251,37 @@ def _keys(pairs: list[tuple[str, int]]) -> pa.Table:
                      "post_id": pa.array([post_id for _, post_id in pairs], pa.int64())})
 
 
+def narrow_groups(keys: pa.Table, span: int) -> list[pa.Table]:
+    """`keys` (site, post_id; in that order) cut into runs of one site spanning at most `span` post
+    ids each, in order: what `rows_of` reads per statement is bounded by the span, not by how far
+    apart the keys lie."""
+    groups: list[pa.Table] = []
+    start = 0
+    sites, ids = keys["site"].to_pylist(), keys["post_id"].to_pylist()
+    for end in range(1, len(ids) + 1):
+        if end == len(ids) or sites[end] != sites[start] or ids[end] - ids[start] > span:
+            groups.append(keys.slice(start, end - start))
+            start = end
+    return groups
+
+
 def draw_sample(con: duckdb.DuckDBPyConnection, options: ExportOptions, topic_model: str | None,
                 sizes: dict[tuple[str, str], int], salt: str | None,
-                batch_rows: int = BATCH_ROWS) -> tuple[pa.Table, coding_sample.Draw]:
+                batch_rows: int = BATCH_ROWS, span: int = SAMPLE_SPAN) -> tuple[pa.Table, coding_sample.Draw]:
     """The coding sample: its rows (pseudonymised with `salt` if given) and the draw over them.
 
     `sizes` are the strata's sizes, counted while the export streamed; the drawn rows are found in
     a pass over every row's key and stratum only (`coding_sample.pick`), then their export rows
-    are read by key. The same seed draws the same questions as a draw over the whole table.
+    are read by key, in groups spanning at most `span` post ids (`narrow_groups`). The same seed
+    draws the same questions as a draw over the whole table.
     """
     wanted = coding_sample.plan(sizes, options.sample or 0, options.seed)
     with applied(options.selection):
         reader = selection_relation(con, options.selection, KEY_COLUMNS).to_arrow_reader(batch_rows)
         picked = coding_sample.pick(reader, wanted)
     keys = _keys([(site, post_id) for site, post_id, _ in picked])
-    table = rows_of(con, keys, topic_model)
+    groups = [rows_of(con, group, topic_model) for group in narrow_groups(keys, span)]
+    table = pa.concat_tables(groups) if groups else rows_of(con, keys, topic_model)
     if table.select(["site", "post_id"]).to_pylist() != keys.to_pylist():
         raise ExportError("the coding sample's rows changed while the export read them; export again")
     if salt is not None:

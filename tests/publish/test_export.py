@@ -327,3 +327,32 @@ def test_streamed_export_writes_what_the_whole_table_gave(study_db_path: Path, t
         con.close()
     assert {name: _hashes(folder)[name] for name in expected} == files
     assert facts == whole and facts.rows == 2079
+
+
+def test_narrow_groups_cut_keys_by_site_and_span() -> None:
+    """Runs of one site whose post ids lie at most `span` apart from the run's first, in order."""
+    import pyarrow as pa
+
+    from pipeline.publish.export import narrow_groups
+
+    keys = pa.table({"site": ["a", "a", "a", "a", "b", "b"], "post_id": [1, 5, 6, 20, 21, 22]})
+    groups = narrow_groups(keys, 5)
+    assert [g.to_pydict() for g in groups] == [
+        {"site": ["a", "a", "a"], "post_id": [1, 5, 6]}, {"site": ["a"], "post_id": [20]},
+        {"site": ["b", "b"], "post_id": [21, 22]}]
+    assert [len(g) for g in narrow_groups(keys, 0)] == [1] * 6
+    assert narrow_groups(keys.slice(0, 0), 5) == []
+
+
+def test_coding_sample_read_key_by_key_gives_the_same_files(study_db_path: Path, tmp_path: Path) -> None:
+    """The sample's rows read one key per statement (span 0) or all in one (a span wider than the
+    site) give byte-identical sheets and exports: the span bounds memory, never the result."""
+    con = connect(study_db_path, read_only=True)
+    try:
+        options = ExportOptions("s", EVERYTHING, sample=30, seed=4, sample_with_labels=True)
+        apart = _hashes(export(con, options, tmp_path / "apart", sample_span=0).directory)
+        whole = _hashes(export(con, options, tmp_path / "whole", sample_span=10**12).directory)
+    finally:
+        con.close()
+    assert apart == whole
+    assert {"coding_sample.csv", "coding_sample_with_labels.csv"} <= set(apart)
