@@ -118,8 +118,9 @@ def export(con: duckdb.DuckDBPyConnection, options: ExportOptions, root: Path = 
     counted for the datasheet, appended to the Parquet file (row groups of `row_group_rows`) and
     the CSV file, and let go, so memory does not grow with the selection and the files' bytes do
     not depend on `batch_rows`. The coding sample takes a second pass over the rows' keys only,
-    then reads its rows in groups spanning at most `sample_span` post ids. Files are written into a fresh temporary folder next to the target and moved into place only
-    when all are complete, so an interrupted export never leaves a half-written dataset behind.
+    then reads its rows in groups spanning at most `sample_span` post ids. Files are written into
+    a fresh temporary folder next to the target and moved into place only when all are complete,
+    so an interrupted export never leaves a half-written dataset behind.
     """
     _check_name(options.name)
     topic_model = resolve_topic_model(con, options.selection, options.topic_model)
