@@ -28,6 +28,7 @@ wait_option = click.option(
 
 site_option = click.option("--site", help="Only this site (default: every site in the database).")
 
+
 def _tables(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...] | None:
     """`--tables Posts,Users --tables Tags` as a checked tuple of names (None: every file)."""
     from pipeline.ingest.load import TableChoiceError, dump_files
