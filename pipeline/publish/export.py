@@ -226,20 +226,20 @@ def select_rows(con: duckdb.DuckDBPyConnection, selection: Selection, topic_mode
 
 
 def rows_of(con: duckdb.DuckDBPyConnection, keys: pa.Table, topic_model: str | None,
-            columns: Sequence[str] = ()) -> pa.Table:
+            columns: Sequence[str] = (), span: int | None = None) -> pa.Table:
     """The export rows of the questions `keys` (site, post_id; already selected, in that order),
-    one statement per site, each reading only the range of post ids the keys span.
+    one statement per run of keys (`narrow_groups`: per site, and spanning at most `span` post ids
+    if given), each reading only the range of post ids its keys span.
 
     `columns`: only those, in that order (all if empty). DuckDB then reads only what they need: a
     caller that counts rows (`report.summary`) leaves titles, tags and evidence, most of the bytes
     and of the time, unread."""
     extra = {} if human_codes.table_exists(con) else {"human_codes": human_codes.rows(EMPTY_SHEET)}
-    sites = list(dict.fromkeys(keys["site"].to_pylist())) or [""]
     parts = []
     with registered(con, license_rules=attribution.license_rules(), **extra):
-        for site in sites:
-            part = keys.filter(pc.equal(keys["site"], site)) if len(sites) > 1 else keys
+        for part in narrow_groups(keys, span) or [keys]:
             ids = part["post_id"]
+            site = part["site"][0].as_py() if len(part) else ""
             params = {"site": site, "first": pc.min(ids).as_py(), "last": pc.max(ids).as_py(), "model": topic_model}
             with registered(con, export_selected=part):
                 rows = con.sql(SQL("questions"), params=params)
@@ -252,15 +252,16 @@ def _keys(pairs: list[tuple[str, int]]) -> pa.Table:
                      "post_id": pa.array([post_id for _, post_id in pairs], pa.int64())})
 
 
-def narrow_groups(keys: pa.Table, span: int) -> list[pa.Table]:
-    """`keys` (site, post_id; in that order) cut into runs of one site spanning at most `span` post
-    ids each, in order: what `rows_of` reads per statement is bounded by the span, not by how far
-    apart the keys lie."""
+def narrow_groups(keys: pa.Table, span: int | None) -> list[pa.Table]:
+    """`keys` (site, post_id; in that order) cut into runs of one site, each spanning at most
+    `span` post ids if given, in order: what one statement of `rows_of` reads is then bounded by
+    the span, not by how far apart the keys lie."""
     groups: list[pa.Table] = []
     start = 0
     sites, ids = keys["site"].to_pylist(), keys["post_id"].to_pylist()
     for end in range(1, len(ids) + 1):
-        if end == len(ids) or sites[end] != sites[start] or ids[end] - ids[start] > span:
+        if (end == len(ids) or sites[end] != sites[start]
+                or (span is not None and ids[end] - ids[start] > span)):
             groups.append(keys.slice(start, end - start))
             start = end
     return groups
@@ -281,8 +282,7 @@ def draw_sample(con: duckdb.DuckDBPyConnection, options: ExportOptions, topic_mo
         reader = selection_relation(con, options.selection, KEY_COLUMNS).to_arrow_reader(batch_rows)
         picked = coding_sample.pick(reader, wanted)
     keys = _keys([(site, post_id) for site, post_id, _ in picked])
-    groups = [rows_of(con, group, topic_model) for group in narrow_groups(keys, span)]
-    table = pa.concat_tables(groups) if groups else rows_of(con, keys, topic_model)
+    table = rows_of(con, keys, topic_model, span=span)
     if table.select(["site", "post_id"]).to_pylist() != keys.to_pylist():
         raise ExportError("the coding sample's rows changed while the export read them; export again")
     if salt is not None:
