@@ -14,8 +14,8 @@ until --questions are reached. Each method runs in its own subprocess, one core,
       `stackmine classify` do per row, without the database;
   (c) stackmine end to end: `extract` + `classify` into a fresh DuckDB file under /tmp (reading
       posts, writing question_text and question_labels), on the same questions with new ids.
-Then end to end at each of --sizes questions and with each of --workers (cores, the calling process
-included; pipeline/core/workers.py): a posts table of that many questions (the same texts, new ids)
+Then end to end at each of --sizes questions and with each of --workers (1: the calling process
+alone; N: N worker processes while it reads and writes; pipeline/core/workers.py): a posts table of that many questions (the same texts, new ids)
 is written to a DuckDB file under /tmp by a separate process, 100k at a time, then `extract` (text)
 and `classify` run on it, each in a process of its own measured from outside (bench/ingest.py
 measure): wall and CPU seconds (worker processes included), peak memory of the stage's process

@@ -47,8 +47,9 @@ tables_option = click.option(
 
 stage_workers_option = click.option(
     "--workers", type=click.IntRange(min=1),
-    help="Cores to use, this process included (default: all cores for a site of 20,000 questions or more, "
-         "else this process alone). The rows are the same whatever the number.")
+    help="Worker processes; 1 works in this process alone, N > 1 starts N while this one reads and "
+         "writes (default: one per core for a site of 20,000 questions or more, else this process "
+         "alone). The rows are the same whatever the number.")
 
 
 def site_scopes(con, site: str | None) -> list:

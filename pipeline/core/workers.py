@@ -14,10 +14,11 @@ keeps the old rows, since nothing was committed.
 
 Processes, not threads: HTML parsing and the spaCy matcher hold the GIL. Spawned, not forked: the
 parent runs DuckDB's threads, and a fork copies their locks in whatever state they are in.
-`workers` counts the calling process: it does a batch itself whenever every worker process has
-its batches, so on 2 cores one worker process runs beside the writer instead of two competing
-with it. Workers load nothing from the network: they import the same installed packages and
-receive what they need (a classifier) from the caller.
+With N workers the caller starts N worker processes and only reads, hands out and writes: it
+needs a fraction of a core, and when it also took batches of its own the workers waited for it
+while it parsed (README, Performance: the speed-up on 2 cores, before and after). Workers load
+nothing from the network: they import the same installed packages and receive what they need (a
+classifier) from the caller.
 """
 
 from __future__ import annotations
@@ -39,7 +40,11 @@ import pyarrow as pa
 
 from pipeline.core.errors import StackmineError
 
-IN_FLIGHT_PER_WORKER = 2
+# Batches handed to each worker process and not yet written. The writer stops for about a second
+# each time DuckDB writes a finished row group of the transaction (122,880 rows of question_text);
+# with 2 batches per worker the workers ran dry then and a core idled (README, Performance).
+# 12 batches of 2,000 questions are about 70 MB per worker (text: bodies in, parsed parts out).
+IN_FLIGHT_PER_WORKER = 12
 # How often a worker process checks that the process that started it is still alive.
 WATCH_SECONDS = 0.5
 # Below this many rows a scope is done in-process: starting a worker (a fresh interpreter that
@@ -71,21 +76,18 @@ def worker_count(requested: int | None, rows: int) -> int:
 
 def map_batches(work: Work, batches: Iterable[pa.RecordBatch], workers: int,
                 initializer: Callable[..., object] | None = None, initargs: tuple = ()) -> Iterator[pa.RecordBatch]:
-    """`work(batch)` for each batch, in input order, on `workers` cores: this process and
-    `workers - 1` worker processes.
+    """`work(batch)` for each batch, in input order: in this process when `workers` is 1, else in
+    `workers` worker processes while this one reads and writes.
 
-    The caller's process reads and writes the database, which takes a share of one core; it does
-    a batch itself whenever every worker process has `IN_FLIGHT_PER_WORKER` batches, so that
-    share is used and no core idles. `work` and `initializer` must be module-level functions (they
-    are sent to the workers by name); `initializer(*initargs)` runs once per process, this one
-    included, before any work. An exception in a worker is raised here, at its batch.
+    `work` and `initializer` must be module-level functions (they are sent to the workers by
+    name); `initializer(*initargs)` runs once in each process that works (this one, when it works
+    alone), before any work. An exception in a worker is raised here, at its batch.
     """
-    if initializer is not None:
-        initializer(*initargs)
     if workers <= 1:
+        if initializer is not None:
+            initializer(*initargs)
         yield from map(work, batches)
         return
-    processes = workers - 1
     context = multiprocessing.get_context("spawn")
     # The initializer and its arguments (a classifier: rules and model, megabytes) reach the
     # workers through a file, not through spawn's start-up pipe. Python 3.11 writes a process's
@@ -95,21 +97,21 @@ def map_batches(work: Work, batches: Iterable[pa.RecordBatch], workers: int,
     with tempfile.TemporaryDirectory(prefix="stackmine-workers-") as folder:
         setup = Path(folder) / "setup.pickle"
         setup.write_bytes(pickle.dumps((initializer, initargs), protocol=pickle.HIGHEST_PROTOCOL))
-        with ProcessPoolExecutor(processes, mp_context=context, initializer=_start,
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start,
                                  initargs=(os.getpid(), str(setup))) as pool:
-            pending: deque[Future] = deque()  # in input order: the processes' batches and this process's own
+            _start_all_at_once(pool)
+            pending: deque[Future] = deque()  # in input order
             try:
                 for batch in batches:
-                    if sum(not future.done() for future in pending) < IN_FLIGHT_PER_WORKER * processes:
-                        pending.append(pool.submit(work, batch))
-                    else:
-                        pending.append(_done(work(batch)))
+                    pending.append(pool.submit(work, batch))
                     while pending and (pending[0].done() or len(pending) > IN_FLIGHT_PER_WORKER * workers):
                         yield pending.popleft().result()
                 while pending:
                     yield pending.popleft().result()
             except BrokenProcessPool as error:
-                raise WorkerDied(_died(pool)) from error
+                message = _died(pool)
+                _kill_all(pool)
+                raise WorkerDied(message) from error
             finally:
                 for future in pending:
                     future.cancel()
@@ -131,6 +133,28 @@ def _died(pool: ProcessPoolExecutor) -> str:
             "out-of-memory killer, see `dmesg`), give it fewer --workers")
 
 
+def _start_all_at_once(pool: ProcessPoolExecutor) -> None:
+    """Have the pool start all its processes at the first submit, before its manager thread runs.
+
+    Python 3.11's pool starts spawned processes one per submit, beside the thread that watches
+    them. A process that dies while a later one starts (killed while starting: the OOM killer)
+    then races the pool's clean-up: the later process escapes its terminate and the pool waits
+    for it for ever, or the submit fails on a closed queue (tests/classify/test_workers.py, 1 in 3
+    runs with two worker processes). Started together, as the pool does for forked processes,
+    every process is there before the manager thread looks. The attribute is the pool's own
+    switch between the two ways; without it (another Python) nothing changes."""
+    if hasattr(pool, "_safe_to_dynamically_spawn_children"):
+        pool._safe_to_dynamically_spawn_children = False
+
+
+def _kill_all(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's processes that are still alive, so that leaving a broken pool cannot wait
+    for one that waits for work."""
+    for process in list(dict(getattr(pool, "_processes", None) or {}).values()):
+        if process.exitcode is None:
+            process.kill()
+
+
 def _start(parent: int, setup: str) -> None:
     """A worker process's first act: watch the parent, then the stage's own initializer (read
     from the `setup` file `map_batches` wrote)."""
@@ -147,9 +171,3 @@ def _watch(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(WATCH_SECONDS)
     os._exit(1)
-
-
-def _done(result: pa.RecordBatch) -> Future:
-    future: Future = Future()
-    future.set_result(result)
-    return future

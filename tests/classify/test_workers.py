@@ -1,7 +1,6 @@
 """text and classify on every core (issue 14): the same tables, row for row and in stored order,
-as the serial path. The calling process reads the scope in batches, worker processes (and the
-caller, when they are all busy) parse or label them, and the caller inserts the results in the
-order it read them (pipeline/core/workers.py). These tests force workers on the bundled sample,
+as the serial path. The calling process reads the scope in batches, worker processes parse or
+label them, and the caller inserts the results in the order it read them (pipeline/core/workers.py). These tests force workers on the bundled sample,
 which is below the size at which they start by default, with small batches so that many go out."""
 
 from __future__ import annotations
@@ -59,7 +58,7 @@ def test_default_worker_count() -> None:
     assert worker_count(0, 10**9) == 1
 
 
-def test_map_batches_keeps_order_uses_every_process_and_raises_the_workers_error() -> None:
+def test_map_batches_keeps_order_uses_every_worker_and_raises_the_workers_error() -> None:
     batches = [pa.record_batch({"x": [k, k + 100]}) for k in range(9)]
     assert [b.column(0).to_pylist() for b in map_batches(batchwork.double, iter(batches), 2)] == \
         [[2 * k, 2 * k + 200] for k in range(9)]
@@ -67,7 +66,7 @@ def test_map_batches_keeps_order_uses_every_process_and_raises_the_workers_error
     done = list(map_batches(batchwork.tag_pid, iter(many), 2))
     assert [b.column(0).to_pylist() for b in done] == [[k] for k in range(60)]
     pids = {b.column(1)[0].as_py() for b in done}
-    assert os.getpid() in pids and len(pids) == 2  # the caller and one worker process both worked
+    assert os.getpid() not in pids and len(pids) == 2  # two worker processes worked, the caller only wrote
     with pytest.raises(ValueError, match="three"):
         list(map_batches(batchwork.refuse_three, iter(batches), 2))
 
