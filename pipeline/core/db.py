@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +35,13 @@ STORAGE = {"storage_compatibility_version": "v1.5.0"}
 # DuckDB keeps every block it has read or written cached, up to 80% of RAM, so a stage's RSS grew
 # with the site (the posts it reads, the rows it writes); with it, blocks are evicted or spilled.
 STREAM_SETTINGS = {"memory_limit": "256MB"}
+# A writing connection attaches its file with row groups of 65,536 rows (db.sql, `attach`), not
+# DuckDB's default 122,880: a group of posts rows that size does not fit under the caps above while
+# it is built, so it spills and is read back (README, Performance: insert and commit CPU before and
+# after). DuckDB takes the size only when a file is attached and does not keep it in the file.
+# The writing connection of each file this process has open (its first `connect`): DuckDB cannot
+# attach one file twice in a process, so a second `connect` gets a cursor of the first.
+_WRITERS: dict[Path, weakref.ref[duckdb.DuckDBPyConnection]] = {}
 
 
 def connect(path: str | Path = DEFAULT_DB, read_only: bool = False, wait_seconds: float = 0.0,
@@ -54,7 +62,7 @@ def connect(path: str | Path = DEFAULT_DB, read_only: bool = False, wait_seconds
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only, config={} if read_only else STORAGE)
+            con = duckdb.connect(str(path), read_only=True) if read_only else _writer(path)
             break
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
@@ -65,6 +73,40 @@ def connect(path: str | Path = DEFAULT_DB, read_only: bool = False, wait_seconds
     if not read_only:
         ensure_schema(con, [LEDGER_TABLES, *schema])
     return con
+
+
+def _writer(path: Path) -> duckdb.DuckDBPyConnection:
+    """A writing connection to `path` whose new row groups have 65,536 rows.
+
+    The file is attached to an in-memory instance and made the default catalog, so statements name
+    tables as before. If this process already has `path` open for writing (`stackmine run` holds it
+    while its flow runs), the result is a cursor of that connection: it shares its transaction
+    rules and its lock, and closes with it. STORAGE applies to a file this creates; an existing
+    file keeps its storage version.
+    """
+    key = path.resolve()
+    found = _WRITERS.get(key)
+    owner = found() if found else None
+    if owner is not None and _is_open(owner):
+        return owner.cursor()
+    con = duckdb.connect(":memory:", config=STORAGE)
+    try:
+        con.execute(SQL("attach"), [str(path)])
+        for statement in SQL.statements("use"):
+            con.execute(statement)
+    except BaseException:
+        con.close()
+        raise
+    _WRITERS[key] = weakref.ref(con)
+    return con
+
+
+def _is_open(con: duckdb.DuckDBPyConnection) -> bool:
+    try:
+        con.execute(SQL("alive"))
+    except duckdb.ConnectionException:
+        return False
+    return True
 
 
 def open_read_only(path: str | Path = DEFAULT_DB, wait_seconds: float = 0.0,

@@ -1,5 +1,20 @@
 -- Statements of pipeline/core/db.py, one per `-- name:` section.
 
+-- name: attach
+-- The database file a writing connection opens (db._writer), with row groups of 65,536 rows (why:
+-- the comment above db._WRITERS). Parameter: the file's path. The catalog is named for the
+-- project, not for the file.
+ATTACH ? AS stackmine (ROW_GROUP_SIZE 65536);
+
+-- name: use
+-- Make the attached file the default catalog of this connection and of every cursor made from it
+-- (a cursor starts in the instance's default, which DETACH of the in-memory one passes on).
+USE stackmine;
+DETACH memory;
+
+-- name: alive
+SELECT 1;
+
 -- name: setting
 -- The current value of one DuckDB setting (db.settings). Parameter: $name.
 SELECT current_setting($name);
