@@ -38,9 +38,9 @@ STREAM_SETTINGS = {"memory_limit": "256MB"}
 # A writing connection attaches its file with row groups of 65,536 rows (db.sql, `attach`), not
 # DuckDB's default 122,880: a group of posts rows that size does not fit under the caps above while
 # it is built, so it spills and is read back (README, Performance: insert and commit CPU before and
-# after). DuckDB takes the size only when a file is attached and does not keep it in the file.
-# The writing connection of each file this process has open (its first `connect`): DuckDB cannot
-# attach one file twice in a process, so a second `connect` gets a cursor of the first.
+# after). DuckDB takes the size only when a file is attached and does not keep it in the file, and
+# cannot attach one file twice in a process: so this keeps the writing connection of each file the
+# process has open (its first `connect`), and a second `connect` gets a cursor of it.
 _WRITERS: dict[Path, weakref.ref[duckdb.DuckDBPyConnection]] = {}
 
 
@@ -80,15 +80,19 @@ def _writer(path: Path) -> duckdb.DuckDBPyConnection:
 
     The file is attached to an in-memory instance and made the default catalog, so statements name
     tables as before. If this process already has `path` open for writing (`stackmine run` holds it
-    while its flow runs), the result is a cursor of that connection: it shares its transaction
-    rules and its lock, and closes with it. STORAGE applies to a file this creates; an existing
-    file keeps its storage version.
+    while its flow runs), the result is a cursor of that connection: the same attachment and lock,
+    its own transactions, closed when the first connection closes. STORAGE applies to a file this
+    creates; an existing file keeps its storage version.
     """
     key = path.resolve()
-    found = _WRITERS.get(key)
-    owner = found() if found else None
-    if owner is not None and _is_open(owner):
-        return owner.cursor()
+    for stale in [k for k, ref in _WRITERS.items() if ref() is None]:
+        del _WRITERS[stale]
+    owner = _WRITERS[key]() if key in _WRITERS else None
+    if owner is not None:
+        try:
+            return owner.cursor()
+        except duckdb.ConnectionException:  # closed: its file is free again
+            pass
     con = duckdb.connect(":memory:", config=STORAGE)
     try:
         con.execute(SQL("attach"), [str(path)])
@@ -99,14 +103,6 @@ def _writer(path: Path) -> duckdb.DuckDBPyConnection:
         raise
     _WRITERS[key] = weakref.ref(con)
     return con
-
-
-def _is_open(con: duckdb.DuckDBPyConnection) -> bool:
-    try:
-        con.execute(SQL("alive"))
-    except duckdb.ConnectionException:
-        return False
-    return True
 
 
 def open_read_only(path: str | Path = DEFAULT_DB, wait_seconds: float = 0.0,

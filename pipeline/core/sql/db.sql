@@ -12,9 +12,6 @@ ATTACH ? AS stackmine (ROW_GROUP_SIZE 65536);
 USE stackmine;
 DETACH memory;
 
--- name: alive
-SELECT 1;
-
 -- name: setting
 -- The current value of one DuckDB setting (db.settings). Parameter: $name.
 SELECT current_setting($name);
