@@ -15,13 +15,14 @@ until --questions are reached. Each method runs in its own subprocess, one core,
   (c) stackmine end to end: `extract` + `classify` into a fresh DuckDB file under /tmp (reading
       posts, writing question_text and question_labels), on the same questions with new ids.
 Then end to end at each of --sizes questions and with each of --workers (1: the calling process
-alone; N: N worker processes while it reads and writes; pipeline/core/workers.py): a posts table of that many questions (the same texts, new ids)
-is written to a DuckDB file under /tmp by a separate process, 100k at a time, then `extract` (text)
-and `classify` run on it, each in a process of its own measured from outside (bench/ingest.py
-measure): wall and CPU seconds (worker processes included), peak memory of the stage's process
-tree (PSS summed, polled from /proc), questions/s, the speed-up of N workers over the first
---workers value in the same run, and the load average before and after. Peak memory must not
-depend on the size. `--code DIR` runs this part with another checkout's `pipeline` (before/after).
+alone; N: N worker processes while it reads and writes; pipeline/core/workers.py): a posts table
+of that many questions (the same texts, new ids) is written to a DuckDB file under /tmp by a
+separate process, 100k at a time, then `extract` (text) and `classify` run on it, each in a
+process of its own measured from outside (bench/ingest.py measure): wall and CPU seconds (worker
+processes included), peak memory of the stage's process tree (PSS summed, polled from /proc),
+questions/s, the speed-up of N workers over the first --workers value in the same run, and the
+load average before and after. Peak memory must not depend on the size. `--code DIR` runs this
+part with another checkout's `pipeline` (before/after).
 `--against DIR` also runs (b) and (c) with the code of another checkout (DIR/pipeline, e.g. the previous
 classifier: `git archive OLD pipeline bench | tar -x -C DIR`), alternating with this one for
 `--rounds` rounds, so both see the same load; the ratio of their CPU figures is what a change

@@ -1,7 +1,8 @@
 """text and classify on every core (issue 14): the same tables, row for row and in stored order,
 as the serial path. The calling process reads the scope in batches, worker processes parse or
-label them, and the caller inserts the results in the order it read them (pipeline/core/workers.py). These tests force workers on the bundled sample,
-which is below the size at which they start by default, with small batches so that many go out."""
+label them, and the caller inserts the results in the order it read them
+(pipeline/core/workers.py). These tests force workers on the bundled sample, which is below the
+size at which they start by default, with small batches so that many go out."""
 
 from __future__ import annotations
 
