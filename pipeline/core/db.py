@@ -41,7 +41,7 @@ STREAM_SETTINGS = {"memory_limit": "256MB"}
 # after). DuckDB takes the size only when a file is attached and does not keep it in the file, and
 # cannot attach one file twice in a process: so this keeps the writing connection of each file the
 # process has open (its first `connect`), and a second `connect` gets a cursor of it.
-_WRITERS: dict[Path, weakref.ref[duckdb.DuckDBPyConnection]] = {}
+_WRITERS: weakref.WeakValueDictionary[Path, duckdb.DuckDBPyConnection] = weakref.WeakValueDictionary()
 
 
 def connect(path: str | Path = DEFAULT_DB, read_only: bool = False, wait_seconds: float = 0.0,
@@ -85,9 +85,7 @@ def _writer(path: Path) -> duckdb.DuckDBPyConnection:
     creates; an existing file keeps its storage version.
     """
     key = path.resolve()
-    for stale in [k for k, ref in _WRITERS.items() if ref() is None]:
-        del _WRITERS[stale]
-    owner = _WRITERS[key]() if key in _WRITERS else None
+    owner = _WRITERS.get(key)
     if owner is not None:
         try:
             return owner.cursor()
@@ -101,7 +99,7 @@ def _writer(path: Path) -> duckdb.DuckDBPyConnection:
     except BaseException:
         con.close()
         raise
-    _WRITERS[key] = weakref.ref(con)
+    _WRITERS[key] = con
     return con
 
 

@@ -41,8 +41,9 @@ import pyarrow as pa
 from pipeline.core.errors import StackmineError
 
 # Batches handed to each worker process and not yet written. The writer stops for about a second
-# each time DuckDB writes a finished row group of the transaction (122,880 rows of question_text);
-# with 2 batches per worker the workers ran dry then and a core idled (README, Performance).
+# each time DuckDB writes a finished row group of the transaction (measured with 122,880-row groups
+# of question_text; 65,536 since pipeline/core/db.py attaches files so); with 2 batches per worker
+# the workers ran dry then and a core idled (README, Performance).
 # 12 batches of 2,000 questions are about 70 MB per worker (text: bodies in, parsed parts out).
 IN_FLIGHT_PER_WORKER = 12
 # How often a worker process checks that the process that started it is still alive.
@@ -150,7 +151,7 @@ def _start_all_at_once(pool: ProcessPoolExecutor) -> None:
 def _kill_all(pool: ProcessPoolExecutor) -> None:
     """Kill the pool's processes that are still alive, so that leaving a broken pool cannot wait
     for one that waits for work."""
-    for process in list(dict(getattr(pool, "_processes", None) or {}).values()):
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
         if process.exitcode is None:
             process.kill()
 
