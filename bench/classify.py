@@ -20,8 +20,9 @@ of that many questions (the same texts, new ids) is written to a DuckDB file und
 separate process, 100k at a time, then `extract` (text) and `classify` run on it, each in a
 process of its own measured from outside (bench/ingest.py measure): wall and CPU seconds (worker
 processes included), peak memory of the stage's process tree (PSS summed, polled from /proc),
-questions/s, the speed-up of N workers over the first --workers value in the same run, and the
-load average before and after. Peak memory must not depend on the size. `--code DIR` runs this
+questions/s, the speed-up of N workers over the first --workers value in the same run, the CPU
+seconds of the stage's own process (reading, handing out, inserting, DuckDB's threads) and of its
+worker processes (parsing or labelling), and the load average before and after. Peak memory must not depend on the size. `--code DIR` runs this
 part with another checkout's `pipeline` (before/after).
 `--against DIR` also runs (b) and (c) with the code of another checkout (DIR/pipeline, e.g. the previous
 classifier: `git archive OLD pipeline bench | tar -x -C DIR`), alternating with this one for
@@ -177,7 +178,11 @@ def run_stage(stage: str, db: Path, workers: int) -> None:
     n = function(con, **options)
     notebook = con.execute("SELECT count(*) FROM question_labels WHERE notebook").fetchone()[0]
     con.close()
-    print(json.dumps({"n": n, "notebook": notebook}))
+    # The stage's own process (reads, hands out, inserts; DuckDB's threads) apart from its worker
+    # processes (parse or label): where the CPU the parallel path adds over the serial one goes.
+    own, workers_ = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    print(json.dumps({"n": n, "notebook": notebook, "caller_cpu": own.ru_utime + own.ru_stime,
+                      "workers_cpu": workers_.ru_utime + workers_.ru_stime}))
 
 
 def end_to_end(csv_path: Path, sizes: list[int], workers: list[int], code: Path | None) -> None:
@@ -204,9 +209,10 @@ def end_to_end(csv_path: Path, sizes: list[int], workers: list[int], code: Path 
                     rate = result["n"] / seconds
                     first.setdefault(stage, rate)
                     ratio = f"  {rate / first[stage]:.2f}x workers={workers[0]}" if count != workers[0] else ""
+                    split = f"  CPU-s caller {result['caller_cpu']:.1f} + workers {result['workers_cpu']:.1f}"
                     print(f"  {n:>9,} questions  {stage:<8} workers={count}  {rate:>7,.0f} q/s wall  "
                           f"{result['n'] / cpu:>7,.0f} per CPU-second  {seconds:7.1f} s  peak {peak / 2**20:5.0f} MB"
-                          f"{ratio}  (load {load:.1f} -> {os.getloadavg()[0]:.1f})", flush=True)
+                          f"{ratio}{split}  (load {load:.1f} -> {os.getloadavg()[0]:.1f})", flush=True)
                 db.unlink()
             posts.unlink()
 
