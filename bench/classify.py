@@ -22,8 +22,9 @@ process of its own measured from outside (bench/ingest.py measure): wall and CPU
 processes included), peak memory of the stage's process tree (PSS summed, polled from /proc),
 questions/s, the speed-up of N workers over the first --workers value in the same run, the CPU
 seconds of the stage's own process (reading, handing out, inserting, DuckDB's threads) and of its
-worker processes (parsing or labelling), and the load average before and after. Peak memory must not depend on the size. `--code DIR` runs this
-part with another checkout's `pipeline` (before/after).
+worker processes (parsing or labelling), and the load average before and after. Peak memory must
+not depend on the size. `--code DIR` runs this part with another checkout's `pipeline`
+(before/after).
 `--against DIR` also runs (b) and (c) with the code of another checkout (DIR/pipeline, e.g. the previous
 classifier: `git archive OLD pipeline bench | tar -x -C DIR`), alternating with this one for
 `--rounds` rounds, so both see the same load; the ratio of their CPU figures is what a change
