@@ -181,9 +181,9 @@ def run_stage(stage: str, db: Path, workers: int) -> None:
     con.close()
     # The stage's own process (reads, hands out, inserts; DuckDB's threads) apart from its worker
     # processes (parse or label): where the CPU the parallel path adds over the serial one goes.
-    own, workers_ = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     print(json.dumps({"n": n, "notebook": notebook, "caller_cpu": own.ru_utime + own.ru_stime,
-                      "workers_cpu": workers_.ru_utime + workers_.ru_stime}))
+                      "workers_cpu": children.ru_utime + children.ru_stime}))
 
 
 def end_to_end(csv_path: Path, sizes: list[int], workers: list[int], code: Path | None) -> None:
