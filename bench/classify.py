@@ -24,7 +24,8 @@ questions/s, the speed-up of N workers over the first --workers value in the sam
 seconds of the stage's own process (reading, handing out, inserting, DuckDB's threads) and of its
 worker processes (parsing or labelling), and the load average before and after. Peak memory must
 not depend on the size. `--code DIR` runs this part with another checkout's `pipeline`
-(before/after).
+(before/after). Before it, when a --workers value N is above 1, the machine's ceiling for that
+speed-up: (b) on --ceiling questions in one process alone, then in N processes at once (`ceiling`).
 `--against DIR` also runs (b) and (c) with the code of another checkout (DIR/pipeline, e.g. the previous
 classifier: `git archive OLD pipeline bench | tar -x -C DIR`), alternating with this one for
 `--rounds` rounds, so both see the same load; the ratio of their CPU figures is what a change
@@ -247,6 +248,31 @@ def run_child(method: str, args: argparse.Namespace, code: Path = REPO) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def ceiling(csv_path: Path, n: int, processes: int) -> None:
+    """What `processes` cores give this machine for the stages' own work when nothing is shared:
+    (b) on `n` questions in one process alone, then in each of `processes` processes started
+    together (the same `n` each: no database, no hand-off, no worker pool). Cores that share
+    caches, memory bandwidth and clock run busy processes slower than one alone; the parallel
+    paths of `text` and `classify` cannot beat `processes` x (alone / slowest together), and their
+    own overhead (reading, handing out, inserting) comes on top."""
+    def start() -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, __file__, "--child", "stackmine", "--questions", str(n),
+                                 "--csv", str(csv_path)], stdout=subprocess.PIPE, text=True, cwd=REPO)
+
+    def seconds(process: subprocess.Popen) -> float:
+        out, _ = process.communicate()
+        if process.returncode != 0:
+            raise SystemExit("a child process of the ceiling failed")
+        return json.loads(out.strip().splitlines()[-1])["seconds"]
+
+    load = os.getloadavg()[0]
+    alone = seconds(start())
+    together = max(seconds(process) for process in [start() for _ in range(processes)])
+    print(f"ceiling: (b) on {n:,} questions: one process alone {alone:.1f} s; {processes} at once, the slowest "
+          f"{together:.1f} s: at most {processes * alone / together:.2f}x on {processes} cores for this work "
+          f"(start-up excluded; load {load:.1f} -> {os.getloadavg()[0]:.1f})", flush=True)
+
+
 def compare(args: argparse.Namespace) -> None:
     """(b) and (c) of this checkout and of `args.against`, alternating, `args.rounds` times."""
     import statistics
@@ -281,6 +307,9 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     parser.add_argument("--child", choices=["baseline", "stackmine", "end-to-end"])
+    parser.add_argument("--ceiling", type=int, default=50_000,
+                        help="questions per process for the machine's ceiling, printed before the end-to-end "
+                             "part when a --workers value is above 1 (0 skips it)")
     parser.add_argument("--against", type=Path, help="another checkout's root: compare its classifier with this one")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds with --against")
     args = parser.parse_args()
@@ -300,6 +329,8 @@ def main() -> None:
         return
     if args.questions:
         one_core(args)
+    if args.sizes and args.ceiling and max(args.workers) > 1:
+        ceiling(args.csv, args.ceiling, max(args.workers))
     if args.sizes:
         end_to_end(args.csv, args.sizes, args.workers, args.code)
 
