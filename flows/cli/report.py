@@ -30,11 +30,13 @@ def report_command(out: Path, db_path: Path, wait_seconds: float) -> None:
     Example:
       stackmine report --out data/report
     """
-    from pipeline.publish import report as report_stage  # matplotlib: only when reporting
-
     # capped like a stage that streams: the datasheet summary reads every selected row in batches
     con = queries.open_read_only(db_path, wait_seconds, STREAM_SETTINGS)
     try:
+        # matplotlib only when reporting, and after the database opened: a locked or missing
+        # database is said at once, without first importing it (seconds on a first run)
+        from pipeline.publish import report as report_stage
+
         result = report_stage.build(con, out)
     finally:
         con.close()

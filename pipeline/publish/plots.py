@@ -23,6 +23,9 @@ import matplotlib
 matplotlib.use("Agg")  # no display here or in CI; must precede pyplot's import
 # PDF font subsetting logs every glyph table at INFO through fontTools: hundreds of lines per report.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
+# pyplot's import builds matplotlib's font cache on a machine's first report and says so at INFO: a
+# line before the report's own output (and before a locked database's one error line).
+logging.getLogger("matplotlib.font_manager").setLevel(logging.WARNING)
 
 import matplotlib.pyplot as plt  # noqa: E402
 

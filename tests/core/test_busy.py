@@ -7,6 +7,7 @@ read-write, on a copy of the sample database.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -65,9 +66,11 @@ def test_a_reader_waits_for_a_writer_with_wait(sample_db_copy: Path) -> None:
 def test_read_only_commands_print_the_busy_line_not_a_duckdb_error(sample_db_copy: Path, tmp_path: Path,
                                                                    args: list[str]) -> None:
     writer = hold(sample_db_copy, "rw", 60)
+    fonts = tmp_path / "mpl"  # an empty font cache, as on a new machine: report's matplotlib would build one
     try:
         argv = [a.replace("{tmp}", str(tmp_path / "out")) for a in args]
-        done = subprocess.run(stackmine_cmd(*argv, "--db", str(sample_db_copy)), capture_output=True, text=True, timeout=120)
+        done = subprocess.run(stackmine_cmd(*argv, "--db", str(sample_db_copy)), capture_output=True, text=True,
+                              timeout=120, env={**os.environ, "MPLCONFIGDIR": str(fonts)})
     finally:
         writer.kill()
         writer.wait()
@@ -77,6 +80,7 @@ def test_read_only_commands_print_the_busy_line_not_a_duckdb_error(sample_db_cop
         "Wait for it to finish or close it, or pass --wait SECONDS to queue behind it. Nothing was changed.")
     assert "Traceback" not in done.stderr and "IOException" not in done.stderr
     assert not (tmp_path / "out").exists()
+    assert not fonts.exists()  # said before anything imported matplotlib
 
 
 @pytest.mark.slow

@@ -11,8 +11,11 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
+import os
 import re
 import struct
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -210,3 +213,17 @@ def test_summary_counts_from_its_columns_what_whole_rows_give(study_db_path: Pat
         con.close()
     assert facts == whole == counted
     assert (facts.rows, len(narrow.coded)) == (2079, 12)
+
+
+@pytest.mark.slow
+def test_a_first_report_on_a_new_machine_logs_nothing_from_matplotlib(tmp_path: Path) -> None:
+    """On a machine's first report, pyplot's import builds matplotlib's font cache and logged that at
+    INFO: a line before the report's own output (on a new CI machine it came before a locked
+    database's error line too). Here with a font cache folder that is empty, as on a new machine."""
+    cache = tmp_path / "mpl"
+    code = "import logging; logging.basicConfig(level=logging.INFO); import pipeline.publish.plots"
+    done = subprocess.run([sys.executable, "-c", code], env={**os.environ, "MPLCONFIGDIR": str(cache)}, cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert any(path.name.startswith("fontlist-") for path in cache.iterdir())  # the cache was built, now
+    assert done.stderr == ""
