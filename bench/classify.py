@@ -25,7 +25,8 @@ seconds of the stage's own process (reading, handing out, inserting, DuckDB's th
 worker processes (parsing or labelling), and the load average before and after. Peak memory must
 not depend on the size. `--code DIR` runs this part with another checkout's `pipeline`
 (before/after). Before it, when a --workers value N is above 1, the machine's ceiling for that
-speed-up: (b) on --ceiling questions in one process alone, then in N processes at once (`ceiling`).
+speed-up: (b), with this checkout's code even under --code, on --ceiling questions in one process
+alone, then in N processes at once (`ceiling`).
 `--against DIR` also runs (b) and (c) with the code of another checkout (DIR/pipeline, e.g. the previous
 classifier: `git archive OLD pipeline bench | tar -x -C DIR`), alternating with this one for
 `--rounds` rounds, so both see the same load; the ratio of their CPU figures is what a change
