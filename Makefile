@@ -18,7 +18,7 @@ $(STAMP): requirements.lock pyproject.toml
 run: install
 	$(BIN)/stackmine run
 
-# Everything, as CI runs it (.ci/run): about 13-14 min on two cores.
+# Everything, as CI runs it (.ci/run): about 13-15 min on two cores, 15-17 with the install.
 test: install
 	$(BIN)/pytest -q
 
