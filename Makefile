@@ -23,7 +23,7 @@ test: install
 	$(BIN)/pytest -q
 
 # The inner loop: all but the tests marked slow (Prefect server, subprocess runs, kill -9, Dask,
-# UMAP), under a minute on two cores.
+# UMAP): 581 tests in about 4 min on two cores.
 test-fast: install
 	$(BIN)/pytest -q -m "not slow"
 
