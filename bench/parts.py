@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""The text stage on Parquet parts (a storage design not built) against the shipped stage, in one run.
+
+    .venv/bin/python bench/parts.py                            # 200,000 questions, 1 and 2 workers
+    .venv/bin/python bench/parts.py --questions 1000000 --workers 1 2
+
+Why: issue 14 asks text + classify to run >= 1.8x faster on 2 cores than on one, with memory flat
+in the table's size. The shipped stages reach 1.5-1.7x: one process reads the scope from the
+DuckDB file, hands batches to worker processes and inserts what comes back, because DuckDB lets one
+process write a file; and DuckDB keeps metadata for every block a connection writes or reads
+(bench/blockmeta.py). This measures the way out both point to, where a stage's rows live in Parquet
+files ("parts") and no process is the one writer:
+  (a) shipped: `extract` (pipeline/text) on a posts table of --questions questions (the bundled
+      SEDE sample repeated, as bench/classify.py builds it), each --workers value, into DuckDB;
+  (b) parts: the same posts written once to --parts Parquet files by id range (what ingest would
+      write instead of the posts table; not timed), then each worker process turns whole parts
+      into question_text parts with the shipped parser (`text_batch`, 2,000 questions at a time,
+      zstd, row groups of 65,536); one worker runs in the measuring process's child itself.
+Each run is a process of its own measured from outside (bench/ingest.py `measure`): wall and CPU
+seconds (worker processes included), questions/s and peak memory of the process tree (PSS). The
+rows of (b) are then compared with (a)'s question_text, all columns (EXCEPT ALL both ways).
+Not in (b): what would keep a run all-or-nothing (new parts in a new folder, switched in by one
+DuckDB transaction), the ledger, and reading posts from a DuckDB table rather than from parts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from classify import DEFAULT_CSV  # noqa: E402  (bench/classify.py)
+from ingest import measure  # noqa: E402  (bench/ingest.py)
+
+REPO = Path(__file__).resolve().parent.parent
+CLASSIFY_BENCH = Path(__file__).resolve().parent / "classify.py"
+# The shipped `questions` statement's columns (pipeline/text/sql/text.sql), in its order.
+QUESTIONS = ("SELECT p.site, d.dump_id, p.id, p.creation_date, p.title, p.body, p.tags FROM posts AS p "
+             "JOIN (SELECT DISTINCT site, dump_key, dump_id FROM dumps) AS d USING (site, dump_key) "
+             "WHERE p.post_type_id = 1 AND NOT p.is_watermark")
+
+
+def write_posts_parts(db: Path, folder: Path, parts: int) -> int:
+    """The questions of `db` as `parts` Parquet files of consecutive id ranges, in id order."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    first, last = con.execute("SELECT min(id), max(id) FROM posts WHERE post_type_id = 1").fetchall()[0]
+    step = -(-(last - first + 1) // parts)
+    for k in range(parts):
+        low, high = first + k * step, first + (k + 1) * step
+        target = folder / f"part-{k:04d}.parquet"
+        # The bounds are integers computed here and the path a temp folder's: nothing from a user.
+        con.execute(f"COPY ({QUESTIONS} AND p.id >= {low} AND p.id < {high} ORDER BY p.id) TO '{target}' "
+                    "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 65536)")
+    con.close()
+    return parts
+
+
+def text_part(source: str, target: str) -> int:
+    """question_text rows of one posts part, written to `target`; returns questions written."""
+    import pyarrow.parquet as pq
+
+    from pipeline.text.extract import BATCH_ROWS, _SCHEMA, text_batch
+
+    written = 0
+    with pq.ParquetWriter(target, _SCHEMA, compression="zstd") as writer:
+        for batch in pq.ParquetFile(source).iter_batches(batch_size=BATCH_ROWS):
+            writer.write_batch(text_batch(batch), row_group_size=65_536)
+            written += batch.num_rows
+    return written
+
+
+def run_parts(source: Path, target: Path, workers: int) -> int:
+    """(b): every posts part of `source` into a question_text part of `target`, on `workers` processes."""
+    parts = sorted(source.glob("*.parquet"))
+    targets = [str(target / p.name) for p in parts]
+    if workers <= 1:
+        return sum(map(text_part, map(str, parts), targets))
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return sum(pool.map(text_part, map(str, parts), targets))
+
+
+def differing_rows(db: Path, folder: Path) -> tuple[int, int, int]:
+    """(rows of question_text, rows only there, rows only in the parts)."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    parts = str(folder / "*.parquet")
+    total = con.execute("SELECT count(*) FROM question_text").fetchall()[0][0]
+    only_table = con.execute("SELECT count(*) FROM (SELECT * FROM question_text EXCEPT ALL "
+                             "SELECT * FROM read_parquet(?))", [parts]).fetchall()[0][0]
+    only_parts = con.execute("SELECT count(*) FROM (SELECT * FROM read_parquet(?) EXCEPT ALL "
+                             "SELECT * FROM question_text)", [parts]).fetchall()[0][0]
+    con.close()
+    return total, only_table, only_parts
+
+
+def line(name: str, workers: int, n: int, measured: tuple, load: float) -> float:
+    """Print one run; return its questions/s."""
+    seconds, peak, _, cpu, _ = measured
+    rate = n / seconds
+    print(f"  {name:<11} workers={workers}  {rate:>7,.0f} q/s wall  {n / cpu:>7,.0f} per CPU-second  {seconds:6.1f} s  "
+          f"{cpu:6.1f} CPU-s  peak {peak / 2**20:5.0f} MB  (load {load:.1f} -> {os.getloadavg()[0]:.1f})", flush=True)
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--questions", type=int, default=200_000, help="questions in the posts table")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to run")
+    parser.add_argument("--parts", type=int, default=8, help="Parquet files the posts are written to")
+    parser.add_argument("--csv", type=Path, default=DEFAULT_CSV, help="questions to repeat (SEDE export)")
+    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()), help="scratch folder (deleted after)")
+    parser.add_argument("--run-parts", nargs=3, metavar=("SOURCE", "TARGET", "WORKERS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run_parts:
+        source, target, workers = args.run_parts
+        print(run_parts(Path(source), Path(target), int(workers)))
+        return
+    python = sys.executable
+    print(f"text on {args.questions:,} questions, {os.cpu_count()} cores; peak = PSS of the process tree")
+    with tempfile.TemporaryDirectory(prefix="stackmine-bench-parts-", dir=args.dir) as tmp:
+        posts, run = Path(tmp) / "posts.duckdb", Path(tmp) / "run.duckdb"
+        measure([python, str(CLASSIFY_BENCH), "--build", str(posts), "--questions", str(args.questions),
+                 "--csv", str(args.csv)])
+        source, target = Path(tmp) / "posts-parts", Path(tmp) / "text-parts"
+        source.mkdir()
+        started = time.monotonic()
+        write_posts_parts(posts, source, args.parts)
+        megabytes = sum(p.stat().st_size for p in source.iterdir()) / 1e6
+        print(f"  posts written to {args.parts} parts ({megabytes:,.0f} MB) in {time.monotonic() - started:.1f} s "
+              "(not timed below)")
+        rates: dict[tuple[str, int], float] = {}
+        for workers in args.workers:
+            shutil.copyfile(posts, run)
+            load = os.getloadavg()[0]
+            measured = measure([python, str(CLASSIFY_BENCH), "--stage", "text", "--db", str(run),
+                                "--workers", str(workers)])
+            rates["(a)", workers] = line("(a) shipped", workers, args.questions, measured, load)
+        for workers in args.workers:
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir()
+            load = os.getloadavg()[0]
+            measured = measure([python, __file__, "--run-parts", str(source), str(target), str(workers)])
+            rates["(b)", workers] = line("(b) parts", workers, int(measured[2].strip().splitlines()[-1]), measured, load)
+        one = args.workers[0]
+        for workers in args.workers[1:]:
+            print(f"  workers={workers} against workers={one}: (a) {rates['(a)', workers] / rates['(a)', one]:.2f}x, "
+                  f"(b) {rates['(b)', workers] / rates['(b)', one]:.2f}x; (b) workers={workers} against (a) "
+                  f"workers={one}: {rates['(b)', workers] / rates['(a)', one]:.2f}x")
+        total, only_table, only_parts = differing_rows(run, target)
+        same = "identical" if only_table == only_parts == 0 else "DIFFERENT"
+        print(f"  rows of (b) against (a)'s question_text ({total:,} rows): {same} "
+              f"({only_table:,} only in (a), {only_parts:,} only in (b))")
+
+
+if __name__ == "__main__":
+    main()
