@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""The text stage on Parquet parts (a storage design not built) against the shipped stage, in one run.
+"""Text and classify on Parquet parts (a storage design not built) against the shipped stages, in one run.
 
     .venv/bin/python bench/parts.py                            # 200,000 questions, 1 and 2 workers
-    .venv/bin/python bench/parts.py --questions 1000000 --workers 1 2
+    .venv/bin/python bench/parts.py --questions 1000000 --stages text
 
 Why: issue 14 asks text + classify to run >= 1.8x faster on 2 cores than on one, with memory flat
 in the table's size. The shipped stages reach 1.5-1.7x: one process reads the scope from the
@@ -10,15 +10,18 @@ DuckDB file, hands batches to worker processes and inserts what comes back, beca
 process write a file; and DuckDB keeps metadata for every block a connection writes or reads
 (bench/blockmeta.py). This measures the way out both point to, where a stage's rows live in Parquet
 files ("parts") and no process is the one writer:
-  (a) shipped: `extract` (pipeline/text) on a posts table of --questions questions (the bundled
-      SEDE sample repeated, as bench/classify.py builds it), each --workers value, into DuckDB;
+  (a) shipped: `extract` (pipeline/text), then `classify`, on a posts table of --questions
+      questions (the bundled SEDE sample repeated, as bench/classify.py builds it), each --workers
+      value, in DuckDB;
   (b) parts: the same posts written once to --parts Parquet files by id range (what ingest would
       write instead of the posts table; not timed), then each worker process turns whole parts
-      into question_text parts with the shipped parser (`text_batch`, 2,000 questions at a time,
-      zstd, row groups of 65,536); one worker runs in the measuring process's child itself.
+      into question_text parts with the shipped parser (`text_batch`), and those into
+      question_labels parts with the shipped classifier (`label_batch`, each worker loading the
+      classifier itself), 2,000 questions at a time, zstd, row groups of 65,536; one worker runs
+      in the measured process itself.
 Each run is a process of its own measured from outside (bench/ingest.py `measure`): wall and CPU
 seconds (worker processes included), questions/s and peak memory of the process tree (PSS). The
-rows of (b) are then compared with (a)'s question_text, all columns (EXCEPT ALL both ways).
+rows of (b) are then compared with (a)'s tables, all columns (EXCEPT ALL both ways).
 Not in (b): what would keep a run all-or-nothing (new parts in a new folder, switched in by one
 DuckDB transaction), the ledger, and reading posts from a DuckDB table rather than from parts.
 """
@@ -78,38 +81,69 @@ def text_part(source: str, target: str) -> int:
     return written
 
 
-def run_parts(source: Path, target: Path, workers: int) -> int:
-    """(b): every posts part of `source` into a question_text part of `target`, on `workers` processes."""
+def label_part(source: str, target: str) -> int:
+    """question_labels rows of one question_text part, labelled by this process's classifier."""
+    import pyarrow.parquet as pq
+
+    from pipeline.classify.classifier import BATCH_ROWS, _SCHEMA, label_batch
+
+    written = 0
+    with pq.ParquetWriter(target, _SCHEMA, compression="zstd") as writer:
+        for batch in pq.ParquetFile(source).iter_batches(batch_size=BATCH_ROWS, columns=LABEL_INPUT):
+            writer.write_batch(label_batch(batch), row_group_size=65_536)
+            written += batch.num_rows
+    return written
+
+
+def load_classifier() -> None:
+    """A worker's first act for classify: the shipped classifier, loaded from the package's files."""
+    from pipeline.classify.classifier import Classifier, use_classifier
+
+    use_classifier(Classifier())
+
+
+# The shipped classify `questions` statement's columns (pipeline/classify/sql/classify.sql), in its order.
+LABEL_INPUT = ["site", "dump_id", "post_id", "title", "prose", "code", "inline_code", "tags"]
+WORK = {"text": (text_part, None), "classify": (label_part, load_classifier)}
+TABLES = {"text": "question_text", "classify": "question_labels"}
+
+
+def run_parts(source: Path, target: Path, workers: int, stage: str) -> int:
+    """(b): every part of `source` into a part of `target` by `stage`, on `workers` processes."""
+    work, start = WORK[stage]
     parts = sorted(source.glob("*.parquet"))
     targets = [str(target / p.name) for p in parts]
     if workers <= 1:
-        return sum(map(text_part, map(str, parts), targets))
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return sum(pool.map(text_part, map(str, parts), targets))
+        if start:
+            start()
+        return sum(map(work, map(str, parts), targets))
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=start) as pool:
+        return sum(pool.map(work, map(str, parts), targets))
 
 
-def differing_rows(db: Path, folder: Path) -> tuple[int, int, int]:
-    """(rows of question_text, rows only there, rows only in the parts)."""
+def differing_rows(db: Path, table: str, folder: Path) -> tuple[int, int, int]:
+    """(rows of `table`, rows only there, rows only in the parts of `folder`)."""
     import duckdb
 
     con = duckdb.connect(str(db), read_only=True)
     parts = str(folder / "*.parquet")
-    total = con.execute("SELECT count(*) FROM question_text").fetchall()[0][0]
-    only_table = con.execute("SELECT count(*) FROM (SELECT * FROM question_text EXCEPT ALL "
+    # `table` is one of TABLES' names, from this file.
+    total = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    only_table = con.execute(f"SELECT count(*) FROM (SELECT * FROM {table} EXCEPT ALL "
                              "SELECT * FROM read_parquet(?))", [parts]).fetchall()[0][0]
-    only_parts = con.execute("SELECT count(*) FROM (SELECT * FROM read_parquet(?) EXCEPT ALL "
-                             "SELECT * FROM question_text)", [parts]).fetchall()[0][0]
+    only_parts = con.execute(f"SELECT count(*) FROM (SELECT * FROM read_parquet(?) EXCEPT ALL "
+                             f"SELECT * FROM {table})", [parts]).fetchall()[0][0]
     con.close()
     return total, only_table, only_parts
 
 
 def line(name: str, workers: int, n: int, measured: tuple, load: float) -> float:
-    """Print one run; return its questions/s."""
+    """Print one run; return its wall seconds."""
     seconds, peak, _, cpu, _ = measured
     rate = n / seconds
-    print(f"  {name:<11} workers={workers}  {rate:>7,.0f} q/s wall  {n / cpu:>7,.0f} per CPU-second  {seconds:6.1f} s  "
+    print(f"  {name:<20} workers={workers}  {rate:>7,.0f} q/s wall  {n / cpu:>7,.0f} per CPU-second  {seconds:6.1f} s  "
           f"{cpu:6.1f} CPU-s  peak {peak / 2**20:5.0f} MB  (load {load:.1f} -> {os.getloadavg()[0]:.1f})", flush=True)
-    return rate
+    return seconds
 
 
 def main() -> None:
@@ -119,48 +153,60 @@ def main() -> None:
     parser.add_argument("--parts", type=int, default=8, help="Parquet files the posts are written to")
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV, help="questions to repeat (SEDE export)")
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()), help="scratch folder (deleted after)")
-    parser.add_argument("--run-parts", nargs=3, metavar=("SOURCE", "TARGET", "WORKERS"), help=argparse.SUPPRESS)
+    parser.add_argument("--stages", nargs="+", choices=list(WORK), default=list(WORK), help="stages to run, in order")
+    parser.add_argument("--run-parts", nargs=4, metavar=("SOURCE", "TARGET", "WORKERS", "STAGE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run_parts:
-        source, target, workers = args.run_parts
-        print(run_parts(Path(source), Path(target), int(workers)))
+        source, target, workers, stage = args.run_parts
+        print(run_parts(Path(source), Path(target), int(workers), stage))
         return
+    if args.stages[0] != "text":
+        parser.error("--stages must start with text (classify reads what text wrote)")
     python = sys.executable
-    print(f"text on {args.questions:,} questions, {os.cpu_count()} cores; peak = PSS of the process tree")
+    print(f"{' + '.join(args.stages)} on {args.questions:,} questions, {os.cpu_count()} cores; "
+          "peak = PSS of the process tree")
     with tempfile.TemporaryDirectory(prefix="stackmine-bench-parts-", dir=args.dir) as tmp:
         posts, run = Path(tmp) / "posts.duckdb", Path(tmp) / "run.duckdb"
         measure([python, str(CLASSIFY_BENCH), "--build", str(posts), "--questions", str(args.questions),
                  "--csv", str(args.csv)])
-        source, target = Path(tmp) / "posts-parts", Path(tmp) / "text-parts"
+        source = Path(tmp) / "posts-parts"
         source.mkdir()
         started = time.monotonic()
         write_posts_parts(posts, source, args.parts)
         megabytes = sum(p.stat().st_size for p in source.iterdir()) / 1e6
         print(f"  posts written to {args.parts} parts ({megabytes:,.0f} MB) in {time.monotonic() - started:.1f} s "
               "(not timed below)")
-        rates: dict[tuple[str, int], float] = {}
-        for workers in args.workers:
-            shutil.copyfile(posts, run)
-            load = os.getloadavg()[0]
-            measured = measure([python, str(CLASSIFY_BENCH), "--stage", "text", "--db", str(run),
-                                "--workers", str(workers)])
-            rates["(a)", workers] = line("(a) shipped", workers, args.questions, measured, load)
-        for workers in args.workers:
-            shutil.rmtree(target, ignore_errors=True)
-            target.mkdir()
-            load = os.getloadavg()[0]
-            measured = measure([python, __file__, "--run-parts", str(source), str(target), str(workers)])
-            rates["(b)", workers] = line("(b) parts", workers, int(measured[2].strip().splitlines()[-1]), measured, load)
+        folders = {"text": (source, Path(tmp) / "text-parts"), "classify": (Path(tmp) / "text-parts", Path(tmp) / "label-parts")}
+        seconds: dict[tuple[str, str, int], float] = {}
+        for stage in args.stages:
+            for workers in args.workers:
+                if stage == "text":
+                    shutil.copyfile(posts, run)
+                load = os.getloadavg()[0]
+                measured = measure([python, str(CLASSIFY_BENCH), "--stage", stage, "--db", str(run),
+                                    "--workers", str(workers)])
+                seconds["(a)", stage, workers] = line(f"(a) shipped {stage}", workers, args.questions, measured, load)
+        for stage in args.stages:
+            inp, out = folders[stage]
+            for workers in args.workers:
+                shutil.rmtree(out, ignore_errors=True)
+                out.mkdir()
+                load = os.getloadavg()[0]
+                measured = measure([python, __file__, "--run-parts", str(inp), str(out), str(workers), stage])
+                seconds["(b)", stage, workers] = line(f"(b) parts {stage}", workers,
+                                                      int(measured[2].strip().splitlines()[-1]), measured, load)
         one = args.workers[0]
         for workers in args.workers[1:]:
-            print(f"  workers={workers} against workers={one}: (a) {rates['(a)', workers] / rates['(a)', one]:.2f}x, "
-                  f"(b) {rates['(b)', workers] / rates['(b)', one]:.2f}x; (b) workers={workers} against (a) "
-                  f"workers={one}: {rates['(b)', workers] / rates['(a)', one]:.2f}x")
-        total, only_table, only_parts = differing_rows(run, target)
-        same = "identical" if only_table == only_parts == 0 else "DIFFERENT"
-        print(f"  rows of (b) against (a)'s question_text ({total:,} rows): {same} "
-              f"({only_table:,} only in (a), {only_parts:,} only in (b))")
-
+            for stages in [[stage] for stage in args.stages] + ([args.stages] if len(args.stages) > 1 else []):
+                a1, a2, b1, b2 = (sum(seconds[way, stage, count] for stage in stages)
+                                  for way, count in (("(a)", one), ("(a)", workers), ("(b)", one), ("(b)", workers)))
+                print(f"  {' + '.join(stages)}: workers={workers} against workers={one}: (a) {a1 / a2:.2f}x, "
+                      f"(b) {b1 / b2:.2f}x; (b) workers={workers} against (a) workers={one}: {a1 / b2:.2f}x")
+        for stage in args.stages:
+            total, only_table, only_parts = differing_rows(run, TABLES[stage], folders[stage][1])
+            same = "identical" if only_table == only_parts == 0 else "DIFFERENT"
+            print(f"  rows of (b) against (a)'s {TABLES[stage]} ({total:,} rows): {same} "
+                  f"({only_table:,} only in (a), {only_parts:,} only in (b))")
 
 if __name__ == "__main__":
     main()
