@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/parts.py                            # 200,000 questions, 1 and 2 workers
     .venv/bin/python bench/parts.py --questions 1000000 --stages text
+    .venv/bin/python bench/parts.py --ingest 500              # ingest's parser writing parts, 500 MB Posts.xml
 
 Why: issue 14 asks text + classify to run >= 1.8x faster on 2 cores than on one, with memory flat
 in the table's size. The shipped stages reach 1.5-1.7x: one process reads the scope from the
@@ -24,6 +25,15 @@ seconds (worker processes included), questions/s and peak memory of the process 
 rows of (b) are then compared with (a)'s tables, all columns (EXCEPT ALL both ways).
 Not in (b): what would keep a run all-or-nothing (new parts in a new folder, switched in by one
 DuckDB transaction), the ledger, and reading posts from a DuckDB table rather than from parts.
+
+`--ingest MB` measures the posts' side instead, on bench/ingest.py's synthetic Posts.xml of MB MB,
+each in a process of its own: the lxml floor (one core), `stackmine ingest` end to end, and
+ingest's own reader and parser (row-line chunks, sha256 of the bytes, the compiled tokenizer)
+writing Posts parts instead of inserting: with one writer in the calling thread while a pool of
+one thread per core parses, and with one lane per core (chunk k parsed and written by lane k mod
+N into its own part, so each part's rows are in file order). Rows and the sum of their Ids are
+compared with the posts table `stackmine ingest` wrote. Not in it: ingest's checks across rows
+(a repeated Id, a shrinking snapshot), the `dumps` row, the switch that makes the load atomic.
 """
 
 from __future__ import annotations
@@ -121,6 +131,93 @@ def run_parts(source: Path, target: Path, workers: int, stage: str) -> int:
         return sum(pool.map(work, map(str, parts), targets))
 
 
+def ingest_parts(source: Path, target: Path, lanes: int) -> int:
+    """Posts.xml `source` into Posts parts in `target`: `lanes` 0 for one writer (this thread)
+    beside a parsing pool of one thread per core, else `lanes` lanes that each parse and write."""
+    import hashlib
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pyarrow.parquet as pq
+
+    from pipeline.ingest.load import table_specs
+    from pipeline.ingest.xmlrows import chunk_table, chunks
+    from pipeline.steps import connect
+
+    con = connect(target / "schema.duckdb")  # the posts table's columns, from the shipped DDL
+    spec = table_specs(con)["Posts"]
+    con.close()
+    (target / "schema.duckdb").unlink()
+    digest = hashlib.sha256()
+    pools = [ThreadPoolExecutor(1) for _ in range(lanes)] if lanes else [ThreadPoolExecutor(os.cpu_count() or 1)]
+    writers: list = [None] * max(lanes, 1)
+    rows = [0] * max(lanes, 1)
+
+    def write(table, lane: int) -> None:
+        if writers[lane] is None:
+            writers[lane] = pq.ParquetWriter(target / f"part-{lane:04d}.parquet", table.schema, compression="zstd")
+        writers[lane].write_table(table, row_group_size=65_536)
+        rows[lane] += table.num_rows
+
+    def parse_and_write(chunk, lane: int) -> None:
+        write(chunk_table(chunk, spec), lane)
+
+    pending: deque = deque()
+    with source.open("rb") as stream:
+        for k, chunk in enumerate(chunks(stream, "Posts", digest.update)):
+            if lanes:
+                pending.append((pools[k % lanes].submit(parse_and_write, chunk, k % lanes), None))
+            else:
+                pending.append((pools[0].submit(chunk_table, chunk, spec), 0))
+            while pending and (len(pending) > 3 * len(writers) * 2 or pending[0][0].done()):
+                future, lane = pending.popleft()
+                if lane is None:
+                    future.result()
+                else:
+                    write(future.result(), lane)
+    while pending:
+        future, lane = pending.popleft()
+        if lane is None:
+            future.result()
+        else:
+            write(future.result(), lane)
+    for writer in writers:
+        writer.close()
+    for pool in pools:
+        pool.shutdown()
+    return sum(rows)
+
+
+def ingest_bench(megabytes: int, folder: Path) -> None:
+    """`--ingest`: the floor, `stackmine ingest`, and ingest's parser writing parts, on one file."""
+    import duckdb
+    from ingest import FLOOR, _report, generate  # bench/ingest.py
+
+    python = sys.executable
+    site = folder / "bench.stackexchange.com"
+    site.mkdir()
+    posts = site / "Posts.xml"
+    rows = generate(posts, megabytes)
+    size = posts.stat().st_size / 1e6
+    print(f"Posts.xml of {size:,.0f} MB, {rows:,} rows; {os.cpu_count()} cores; load {os.getloadavg()[0]:.2f}")
+    floor = _report("floor: lxml iterparse, 1 core", size, rows, measure([python, "-c", FLOOR, str(posts)]))[0]
+    db = folder / "ingest.duckdb"
+    shipped = _report("stackmine ingest", size, rows,
+                      measure([str(Path(python).parent / "stackmine"), "ingest", str(site), "--db", str(db)]))[0]
+    con = duckdb.connect(str(db), read_only=True)
+    expected = con.execute("SELECT count(*), sum(id) FROM posts").fetchall()[0]
+    con.close()
+    for lanes, name in ((0, "parts, one writer"), (os.cpu_count() or 1, f"parts, {os.cpu_count()} lanes")):
+        target = folder / f"parts-{lanes}"
+        target.mkdir()
+        rate = _report(name, size, rows, measure([python, __file__, "--ingest-parts", str(posts), str(target), str(lanes)]))[0]
+        got = duckdb.connect().execute("SELECT count(*), sum(id) FROM read_parquet(?)",
+                                       [str(target / "*.parquet")]).fetchall()[0]
+        print(f"  {rate / floor:.2f}x floor ({shipped / floor:.2f}x for stackmine ingest); rows and sum of Ids "
+              f"{'as' if got == expected else 'NOT as'} in the posts table ({got[0]:,})")
+    print(f"load after {os.getloadavg()[0]:.2f}")
+
+
 def differing_rows(db: Path, table: str, folder: Path) -> tuple[int, int, int]:
     """(rows of `table`, rows only there, rows only in the parts of `folder`)."""
     import duckdb
@@ -154,8 +251,18 @@ def main() -> None:
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV, help="questions to repeat (SEDE export)")
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()), help="scratch folder (deleted after)")
     parser.add_argument("--stages", nargs="+", choices=list(WORK), default=list(WORK), help="stages to run, in order")
+    parser.add_argument("--ingest", type=int, metavar="MB", help="measure ingest writing parts instead, on MB MB of Posts.xml")
     parser.add_argument("--run-parts", nargs=4, metavar=("SOURCE", "TARGET", "WORKERS", "STAGE"), help=argparse.SUPPRESS)
+    parser.add_argument("--ingest-parts", nargs=3, metavar=("SOURCE", "TARGET", "LANES"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.ingest_parts:
+        source, target, lanes = args.ingest_parts
+        print(ingest_parts(Path(source), Path(target), int(lanes)))
+        return
+    if args.ingest:
+        with tempfile.TemporaryDirectory(prefix="stackmine-bench-parts-", dir=args.dir) as tmp:
+            ingest_bench(args.ingest, Path(tmp))
+        return
     if args.run_parts:
         source, target, workers, stage = args.run_parts
         print(run_parts(Path(source), Path(target), int(workers), stage))
