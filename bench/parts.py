@@ -52,7 +52,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from classify import DEFAULT_CSV  # noqa: E402  (bench/classify.py)
 from ingest import measure  # noqa: E402  (bench/ingest.py)
 
-REPO = Path(__file__).resolve().parent.parent
 CLASSIFY_BENCH = Path(__file__).resolve().parent / "classify.py"
 # The shipped `questions` statement's columns (pipeline/text/sql/text.sql), in its order.
 QUESTIONS = ("SELECT p.site, d.dump_id, p.id, p.creation_date, p.title, p.body, p.tags FROM posts AS p "
@@ -148,7 +147,7 @@ def ingest_parts(source: Path, target: Path, lanes: int) -> int:
     spec = table_specs(con)["Posts"]
     con.close()
     (target / "schema.duckdb").unlink()
-    digest = hashlib.sha256()
+    digest = hashlib.sha256()  # not kept: ingest checksums every file it reads, so the work is counted here too
     pools = [ThreadPoolExecutor(1) for _ in range(lanes)] if lanes else [ThreadPoolExecutor(os.cpu_count() or 1)]
     writers: list = [None] * max(lanes, 1)
     rows = [0] * max(lanes, 1)
@@ -244,7 +243,8 @@ def line(name: str, workers: int, n: int, measured: tuple, load: float) -> float
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="example: .venv/bin/python bench/parts.py --questions 1000000 --parts 16")
     parser.add_argument("--questions", type=int, default=200_000, help="questions in the posts table")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to run")
     parser.add_argument("--parts", type=int, default=8, help="Parquet files the posts are written to")
@@ -314,6 +314,7 @@ def main() -> None:
             same = "identical" if only_table == only_parts == 0 else "DIFFERENT"
             print(f"  rows of (b) against (a)'s {TABLES[stage]} ({total:,} rows): {same} "
                   f"({only_table:,} only in (a), {only_parts:,} only in (b))")
+
 
 if __name__ == "__main__":
     main()
