@@ -53,53 +53,41 @@ from classify import DEFAULT_CSV  # noqa: E402  (bench/classify.py)
 from ingest import measure  # noqa: E402  (bench/ingest.py)
 
 CLASSIFY_BENCH = Path(__file__).resolve().parent / "classify.py"
-# The shipped `questions` statement's columns (pipeline/text/sql/text.sql), in its order.
-QUESTIONS = ("SELECT p.site, d.dump_id, p.id, p.creation_date, p.title, p.body, p.tags FROM posts AS p "
-             "JOIN (SELECT DISTINCT site, dump_key, dump_id FROM dumps) AS d USING (site, dump_key) "
-             "WHERE p.post_type_id = 1 AND NOT p.is_watermark")
-
-
 def write_posts_parts(db: Path, folder: Path, parts: int) -> int:
-    """The questions of `db` as `parts` Parquet files of consecutive id ranges, in id order."""
+    """The rows the shipped text stage reads from `db` (its `questions` statement, every site), as
+    `parts` Parquet files of consecutive id ranges, each in id order."""
     import duckdb
 
+    from pipeline.text.extract import SQL
+
     con = duckdb.connect(str(db), read_only=True)
-    first, last = con.execute("SELECT min(id), max(id) FROM posts WHERE post_type_id = 1").fetchall()[0]
+    questions = con.sql(SQL("questions"), params=[None, None])
+    first, last = questions.aggregate("min(id), max(id)").fetchall()[0]
     step = -(-(last - first + 1) // parts)
     for k in range(parts):
         low, high = first + k * step, first + (k + 1) * step
-        target = folder / f"part-{k:04d}.parquet"
-        # The bounds are integers computed here and the path a temp folder's: nothing from a user.
-        con.execute(f"COPY ({QUESTIONS} AND p.id >= {low} AND p.id < {high} ORDER BY p.id) TO '{target}' "
-                    "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 65536)")
+        questions.filter(f"id >= {low} AND id < {high}").order("id").write_parquet(  # integers computed here
+            str(folder / f"part-{k:04d}.parquet"), compression="zstd", row_group_size=65_536)
     con.close()
     return parts
 
 
-def text_part(source: str, target: str) -> int:
-    """question_text rows of one posts part, written to `target`; returns questions written."""
+def convert_part(stage: str, source: str, target: str) -> int:
+    """One part of `source` through `stage`'s shipped per-batch work (text: `text_batch`; classify:
+    `label_batch`, with the classifier `load_classifier` set in this process), 2,000 rows at a
+    time, into the part `target`; returns rows written."""
     import pyarrow.parquet as pq
 
-    from pipeline.text.extract import BATCH_ROWS, _SCHEMA, text_batch
-
+    if stage == "text":
+        from pipeline.text.extract import BATCH_ROWS, _SCHEMA as schema, text_batch as work
+        columns = None
+    else:
+        from pipeline.classify.classifier import BATCH_ROWS, _SCHEMA as schema, label_batch as work
+        columns = LABEL_INPUT
     written = 0
-    with pq.ParquetWriter(target, _SCHEMA, compression="zstd") as writer:
-        for batch in pq.ParquetFile(source).iter_batches(batch_size=BATCH_ROWS):
-            writer.write_batch(text_batch(batch), row_group_size=65_536)
-            written += batch.num_rows
-    return written
-
-
-def label_part(source: str, target: str) -> int:
-    """question_labels rows of one question_text part, labelled by this process's classifier."""
-    import pyarrow.parquet as pq
-
-    from pipeline.classify.classifier import BATCH_ROWS, _SCHEMA, label_batch
-
-    written = 0
-    with pq.ParquetWriter(target, _SCHEMA, compression="zstd") as writer:
-        for batch in pq.ParquetFile(source).iter_batches(batch_size=BATCH_ROWS, columns=LABEL_INPUT):
-            writer.write_batch(label_batch(batch), row_group_size=65_536)
+    with pq.ParquetWriter(target, schema, compression="zstd") as writer:
+        for batch in pq.ParquetFile(source).iter_batches(batch_size=BATCH_ROWS, columns=columns):
+            writer.write_batch(work(batch), row_group_size=65_536)
             written += batch.num_rows
     return written
 
@@ -113,21 +101,21 @@ def load_classifier() -> None:
 
 # The shipped classify `questions` statement's columns (pipeline/classify/sql/classify.sql), in its order.
 LABEL_INPUT = ["site", "dump_id", "post_id", "title", "prose", "code", "inline_code", "tags"]
-WORK = {"text": (text_part, None), "classify": (label_part, load_classifier)}
+START = {"text": None, "classify": load_classifier}
 TABLES = {"text": "question_text", "classify": "question_labels"}
 
 
 def run_parts(source: Path, target: Path, workers: int, stage: str) -> int:
     """(b): every part of `source` into a part of `target` by `stage`, on `workers` processes."""
-    work, start = WORK[stage]
+    start = START[stage]
     parts = sorted(source.glob("*.parquet"))
-    targets = [str(target / p.name) for p in parts]
+    stages, targets = [stage] * len(parts), [str(target / p.name) for p in parts]
     if workers <= 1:
         if start:
             start()
-        return sum(map(work, map(str, parts), targets))
+        return sum(map(convert_part, stages, map(str, parts), targets))
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=start) as pool:
-        return sum(pool.map(work, map(str, parts), targets))
+        return sum(pool.map(convert_part, stages, map(str, parts), targets))
 
 
 def ingest_parts(source: Path, target: Path, lanes: int) -> int:
@@ -161,7 +149,14 @@ def ingest_parts(source: Path, target: Path, lanes: int) -> int:
     def parse_and_write(chunk, lane: int) -> None:
         write(chunk_table(chunk, spec), lane)
 
-    pending: deque = deque()
+    pending: deque = deque()  # (future, None) for a lane's parse-and-write, (future, 0) for a parse
+
+    def finish_oldest() -> None:
+        future, lane = pending.popleft()
+        result = future.result()  # a lane's error is raised here too
+        if lane is not None:
+            write(result, lane)
+
     with source.open("rb") as stream:
         for k, chunk in enumerate(chunks(stream, "Posts", digest.update)):
             if lanes:
@@ -169,17 +164,9 @@ def ingest_parts(source: Path, target: Path, lanes: int) -> int:
             else:
                 pending.append((pools[0].submit(chunk_table, chunk, spec), 0))
             while pending and (len(pending) > 3 * len(writers) * 2 or pending[0][0].done()):
-                future, lane = pending.popleft()
-                if lane is None:
-                    future.result()
-                else:
-                    write(future.result(), lane)
+                finish_oldest()
     while pending:
-        future, lane = pending.popleft()
-        if lane is None:
-            future.result()
-        else:
-            write(future.result(), lane)
+        finish_oldest()
     for writer in writers:
         writer.close()
     for pool in pools:
@@ -250,7 +237,7 @@ def main() -> None:
     parser.add_argument("--parts", type=int, default=8, help="Parquet files the posts are written to")
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV, help="questions to repeat (SEDE export)")
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()), help="scratch folder (deleted after)")
-    parser.add_argument("--stages", nargs="+", choices=list(WORK), default=list(WORK), help="stages to run, in order")
+    parser.add_argument("--stages", nargs="+", choices=list(START), default=list(START), help="stages to run, in order")
     parser.add_argument("--ingest", type=int, metavar="MB", help="measure ingest writing parts instead, on MB MB of Posts.xml")
     parser.add_argument("--run-parts", nargs=4, metavar=("SOURCE", "TARGET", "WORKERS", "STAGE"), help=argparse.SUPPRESS)
     parser.add_argument("--ingest-parts", nargs=3, metavar=("SOURCE", "TARGET", "LANES"), help=argparse.SUPPRESS)
