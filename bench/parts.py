@@ -4,6 +4,7 @@
     .venv/bin/python bench/parts.py                            # 200,000 questions, 1 and 2 workers
     .venv/bin/python bench/parts.py --questions 1000000 --stages text
     .venv/bin/python bench/parts.py --ingest 500              # ingest's parser writing parts, 500 MB Posts.xml
+    .venv/bin/python bench/parts.py --queries                 # then queries/*.sql on tables and on parts
 
 Why: issue 14 asks text + classify to run >= 1.8x faster on 2 cores than on one, with memory flat
 in the table's size. The shipped stages reach 1.5-1.7x: one process reads the scope from the
@@ -23,6 +24,10 @@ files ("parts") and no process is the one writer:
 Each run is a process of its own measured from outside (bench/ingest.py `measure`): wall and CPU
 seconds (worker processes included), questions/s and peak memory of the process tree (PSS). The
 rows of (b) are then compared with (a)'s tables, all columns (EXCEPT ALL both ways).
+`--queries` then times (c): the queries/*.sql that read those two tables, on (a)'s tables in the
+sandbox `stackmine query` opens, on views over (b)'s parts, and on (b)'s parts registered as Arrow
+datasets in that sandbox (results compared), and shows what DuckDB's `allowed_directories` lets a
+sandboxed query do to the parts.
 Not in (b): what would keep a run all-or-nothing (new parts in a new folder, switched in by one
 DuckDB transaction), the ledger, and reading posts from a DuckDB table rather than from parts.
 
@@ -220,6 +225,75 @@ def differing_rows(db: Path, table: str, folder: Path) -> tuple[int, int, int]:
     return total, only_table, only_parts
 
 
+def sql_string(text: str) -> str:
+    """`text` as an SQL string literal (a path this bench made; DDL cannot take a bound list)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def query_bench(db: Path, folders: dict[str, tuple[Path, Path]], tmp: Path, repeats: int = 2) -> None:
+    """(c): the queries/*.sql that read question_text or question_labels, three ways over the same
+    rows: (a)'s tables, in the sandbox `stackmine query` opens (pipeline.core.queries.open_read_only:
+    read-only, file access off, configuration locked); views over (b)'s parts in the database file,
+    as a notebook or the DuckDB shell would read them (no sandbox: it would refuse the files); and in
+    the sandbox with (b)'s parts registered as Arrow datasets under the tables' names. Best of
+    `repeats` runs of each; results compared, rows sorted. Then what `allowed_directories`, the other
+    way to let a sandbox read parts, lets a query do to them."""
+    import duckdb
+    import pyarrow.dataset as ds
+
+    from pipeline.core.queries import list_queries, open_read_only, run_query
+
+    views = tmp / "views.duckdb"
+    shutil.copyfile(db, views)
+    con = duckdb.connect(str(views))
+    for stage, table in TABLES.items():  # names from this file
+        files = ", ".join(sql_string(str(p)) for p in sorted(folders[stage][1].glob("*.parquet")))
+        con.execute(f"DROP TABLE {table}")
+        con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet([{files}])")
+    con.close()
+
+    def datasets() -> duckdb.DuckDBPyConnection:
+        sandboxed = open_read_only(views)
+        for stage, table in TABLES.items():
+            sandboxed.register(table, ds.dataset(str(folders[stage][1]), format="parquet"))
+        return sandboxed
+
+    ways = {"tables, sandbox": lambda: open_read_only(db),
+            "views over parts": lambda: duckdb.connect(str(views), read_only=True),
+            "parts as datasets, sandbox": datasets}
+    queries = [q for q in list_queries() if any(table in q.sql for table in TABLES.values())]
+    totals = dict.fromkeys(ways, 0.0)
+    print(f"  (c) {len(queries)} queries/*.sql reading {' or '.join(TABLES.values())}, best of {repeats}:")
+    for query in queries:
+        seconds, results = {}, {}
+        for way, opener in ways.items():
+            con = opener()
+            for _ in range(repeats):
+                started = time.perf_counter()
+                result = run_query(con, query)
+                seconds[way] = min(seconds.get(way, float("inf")), time.perf_counter() - started)
+            results[way] = sorted(map(repr, result.to_pylist()))
+            con.close()
+            totals[way] += seconds[way]
+        same = "same rows" if all(r == results["tables, sandbox"] for r in results.values()) else "ROWS DIFFER"
+        print(f"    {query.name:<34} " + "  ".join(f"{seconds[w]:6.2f}" for w in ways) + f" s  {same}", flush=True)
+    print(f"    {'all':<34} " + "  ".join(f"{totals[w]:6.2f}" for w in ways) + " s  (" + "; ".join(ways) + ")")
+    probe = duckdb.connect(str(views), read_only=True)
+    before = probe.execute("SELECT count(*) FROM question_labels").fetchall()[0][0]
+    victim = sorted(folders["classify"][1].glob("*.parquet"))[0]
+    for statement in (f"SET allowed_directories = [{sql_string(str(victim.parent) + os.sep)}]",
+                      "SET enable_external_access = false", "SET lock_configuration = true"):
+        probe.execute(statement)
+    try:
+        probe.execute(f"COPY (SELECT * FROM question_labels LIMIT 0) TO {sql_string(str(victim))} (FORMAT parquet)")
+        after = probe.execute("SELECT count(*) FROM question_labels").fetchall()[0][0]
+        print(f"  sandbox with allowed_directories = the parts' folder: a query's COPY ... TO overwrote a part; "
+              f"question_labels went from {before:,} to {after:,} rows")
+    except duckdb.Error as error:
+        print(f"  sandbox with allowed_directories = the parts' folder: COPY ... TO a part refused ({error})")
+    probe.close()
+
+
 def line(name: str, workers: int, n: int, measured: tuple, load: float) -> float:
     """Print one run; return its wall seconds."""
     seconds, peak, _, cpu, _ = measured
@@ -238,6 +312,8 @@ def main() -> None:
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV, help="questions to repeat (SEDE export)")
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()), help="scratch folder (deleted after)")
     parser.add_argument("--stages", nargs="+", choices=list(START), default=list(START), help="stages to run, in order")
+    parser.add_argument("--queries", action="store_true",
+                        help="then time queries/*.sql on (a)'s tables and on (b)'s parts (needs both stages)")
     parser.add_argument("--ingest", type=int, metavar="MB", help="measure ingest writing parts instead, on MB MB of Posts.xml")
     parser.add_argument("--run-parts", nargs=4, metavar=("SOURCE", "TARGET", "WORKERS", "STAGE"), help=argparse.SUPPRESS)
     parser.add_argument("--ingest-parts", nargs=3, metavar=("SOURCE", "TARGET", "LANES"), help=argparse.SUPPRESS)
@@ -256,6 +332,8 @@ def main() -> None:
         return
     if args.stages[0] != "text":
         parser.error("--stages must start with text (classify reads what text wrote)")
+    if args.queries and args.stages != list(START):
+        parser.error("--queries needs both stages (the queries read question_text and question_labels)")
     python = sys.executable
     print(f"{' + '.join(args.stages)} on {args.questions:,} questions, {os.cpu_count()} cores; "
           "peak = PSS of the process tree")
@@ -301,6 +379,8 @@ def main() -> None:
             same = "identical" if only_table == only_parts == 0 else "DIFFERENT"
             print(f"  rows of (b) against (a)'s {TABLES[stage]} ({total:,} rows): {same} "
                   f"({only_table:,} only in (a), {only_parts:,} only in (b))")
+        if args.queries:
+            query_bench(run, folders, Path(tmp))
 
 
 if __name__ == "__main__":
