@@ -312,6 +312,9 @@ def main() -> None:
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV, help="questions to repeat (SEDE export)")
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()), help="scratch folder (deleted after)")
     parser.add_argument("--stages", nargs="+", choices=list(START), default=list(START), help="stages to run, in order")
+    parser.add_argument("--unique-bodies", action="store_true",
+                        help="end each body with 32 hex digits from its id, so that no two are equal and the posts "
+                             "(table and parts) do not compress by repetition")
     parser.add_argument("--queries", action="store_true",
                         help="then time queries/*.sql on (a)'s tables and on (b)'s parts (needs both stages)")
     parser.add_argument("--ingest", type=int, metavar="MB", help="measure ingest writing parts instead, on MB MB of Posts.xml")
@@ -340,7 +343,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="stackmine-bench-parts-", dir=args.dir) as tmp:
         posts, run = Path(tmp) / "posts.duckdb", Path(tmp) / "run.duckdb"
         measure([python, str(CLASSIFY_BENCH), "--build", str(posts), "--questions", str(args.questions),
-                 "--csv", str(args.csv)])
+                 "--csv", str(args.csv), *(["--unique-bodies"] if args.unique_bodies else [])])
         source = Path(tmp) / "posts-parts"
         source.mkdir()
         started = time.monotonic()
