@@ -13,8 +13,9 @@ process write a file; and DuckDB keeps metadata for every block a connection wri
 (bench/blockmeta.py). This measures the way out both point to, where a stage's rows live in Parquet
 files ("parts") and no process is the one writer:
   (a) shipped: `extract` (pipeline/text), then `classify`, on a posts table of --questions
-      questions (the bundled SEDE sample repeated, as bench/classify.py builds it), each --workers
-      value, in DuckDB;
+      questions (the bundled SEDE sample repeated, as bench/classify.py builds it; with
+      --unique-bodies each body ends in 32 hex digits of its own, so that the table and the parts
+      do not shrink by repetition), each --workers value, in DuckDB;
   (b) parts: the same posts written once to --parts Parquet files by id range (what ingest would
       write instead of the posts table; not timed), then each worker process turns whole parts
       into question_text parts with the shipped parser (`text_batch`), and those into
@@ -24,12 +25,12 @@ files ("parts") and no process is the one writer:
 Each run is a process of its own measured from outside (bench/ingest.py `measure`): wall and CPU
 seconds (worker processes included), questions/s and peak memory of the process tree (PSS). The
 rows of (b) are then compared with (a)'s tables, all columns (EXCEPT ALL both ways).
+Not in (b): what would keep a run all-or-nothing (new parts in a new folder, switched in by one
+DuckDB transaction), the ledger, and reading posts from a DuckDB table rather than from parts.
 `--queries` then times (c): the queries/*.sql that read those two tables, on (a)'s tables in the
 sandbox `stackmine query` opens, on views over (b)'s parts, and on (b)'s parts registered as Arrow
 datasets in that sandbox (results compared), and shows what DuckDB's `allowed_directories` lets a
 sandboxed query do to the parts.
-Not in (b): what would keep a run all-or-nothing (new parts in a new folder, switched in by one
-DuckDB transaction), the ledger, and reading posts from a DuckDB table rather than from parts.
 
 `--ingest MB` measures the posts' side instead, on bench/ingest.py's synthetic Posts.xml of MB MB,
 each in a process of its own: the lxml floor (one core), `stackmine ingest` end to end, and
