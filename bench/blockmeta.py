@@ -160,7 +160,8 @@ STEPS = {"write": "(a) DuckDB table: write + commit", "read": "(b) DuckDB table:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     epilog="example: .venv/bin/python bench/blockmeta.py --rows 1000000 6000000")
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 3_000_000], help="table sizes")
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()), help="where the files go (deleted after)")
     parser.add_argument("--child", choices=list(STEPS), help=argparse.SUPPRESS)

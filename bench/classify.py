@@ -303,7 +303,8 @@ def compare(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     epilog="example: .venv/bin/python bench/classify.py --questions 0 --sizes 1000000 --workers 1 2")
     parser.add_argument("--questions", type=int, default=100_000, help="questions for (a)-(c); 0 skips them")
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000],
                         help="questions end to end (none: skip that part)")

@@ -99,7 +99,8 @@ def child(args: list[str], code: Path) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     epilog="example: .venv/bin/python bench/export.py --sizes 5 50 150 480")
     parser.add_argument("--sizes", type=int, nargs="+", default=[5, 50, 150],
                         help="selection sizes, in copies of the sample's 2,079 questions")
     parser.add_argument("--code", type=Path, default=REPO, help="the stackmine checkout to measure")

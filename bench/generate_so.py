@@ -123,7 +123,8 @@ def _reference(name: str, i: int, counts: dict[str, int]) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="example: .venv/bin/python bench/generate_so.py /tmp/so-small --questions 20000")
     parser.add_argument("out", type=Path, help="folder to create (a site folder named stackoverflow.com goes in it)")
     parser.add_argument("--questions", type=int, default=2_000_000)
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)

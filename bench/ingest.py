@@ -214,7 +214,8 @@ def _phases(measured: tuple, megabytes: float) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="example: .venv/bin/python bench/ingest.py 2000")
     parser.add_argument("megabytes", nargs="?", type=int, default=500, help="size of the synthetic Posts.xml")
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()), help="where to write it (outside the repo)")
     parser.add_argument("--pandas-mb", type=int, default=250, help="pandas runs on a slice this big (it needs ~3x RAM)")

@@ -46,7 +46,8 @@ def main() -> None:
     from pipeline.steps import connect
     from pipeline.ingest.load import ingest
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="example: .venv/bin/python bench/ingest_flow.py 200 --sites 3 --dask-workers 2")
     parser.add_argument("megabytes", nargs="?", type=int, default=100, help="size of each site's Posts.xml")
     parser.add_argument("--sites", type=int, default=2)
     parser.add_argument("--dask-workers", type=int, default=2)

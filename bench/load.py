@@ -83,7 +83,8 @@ SETTINGS = [  # (source, DuckDB threads, memory cap); the first is what ingest d
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="example: .venv/bin/python bench/load.py 200")
     parser.add_argument("megabytes", nargs="?", type=int, default=500, help="size of the synthetic Posts.xml")
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()), help="work folder (outside the repo)")
     args = parser.parse_args()

@@ -203,7 +203,8 @@ def _child(model: str, n: int, shared: Path, n_topics: int | None) -> dict:
 
 def main() -> None:
     """Run every size, print one table row per (size, model) and the BERTopic/LDA ratios."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     epilog="example: .venv/bin/python bench/topics.py --stream --sizes 20000 100000 200000 --shared ../shared/data")
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000, 100000])
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--one", choices=["bertopic", "lda"], help=argparse.SUPPRESS)
