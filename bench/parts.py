@@ -29,7 +29,8 @@ Not in (b): what would keep a run all-or-nothing (new parts in a new folder, swi
 DuckDB transaction), the ledger, and reading posts from a DuckDB table rather than from parts.
 `--queries` then times (c): the queries/*.sql that read those two tables, on (a)'s tables in the
 sandbox `stackmine query` opens, on views over (b)'s parts, and on (b)'s parts registered as Arrow
-datasets in that sandbox (results compared), and shows what DuckDB's `allowed_directories` lets a
+datasets in that sandbox (results compared); then `stackmine export`'s function from the tables and
+from the registered parts (files compared); and shows what DuckDB's `allowed_directories` lets a
 sandboxed query do to the parts.
 
 `--ingest MB` measures the posts' side instead, on bench/ingest.py's synthetic Posts.xml of MB MB,
@@ -51,6 +52,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -237,8 +239,9 @@ def query_bench(db: Path, folders: dict[str, tuple[Path, Path]], tmp: Path, repe
     read-only, file access off, configuration locked); views over (b)'s parts in the database file,
     as a notebook or the DuckDB shell would read them (no sandbox: it would refuse the files); and in
     the sandbox with (b)'s parts registered as Arrow datasets under the tables' names. Best of
-    `repeats` runs of each; results compared, rows sorted. Then what `allowed_directories`, the other
-    way to let a sandbox read parts, lets a query do to them."""
+    `repeats` runs of each; results compared, rows sorted. Then an export both ways (`export_bench`),
+    and what `allowed_directories`, the other way to let a sandbox read parts, lets a query do to
+    them."""
     import duckdb
     import pyarrow.dataset as ds
 
@@ -253,11 +256,23 @@ def query_bench(db: Path, folders: dict[str, tuple[Path, Path]], tmp: Path, repe
         con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet([{files}])")
     con.close()
 
-    def datasets() -> duckdb.DuckDBPyConnection:
-        sandboxed = open_read_only(views)
-        for stage, table in TABLES.items():
-            sandboxed.register(table, ds.dataset(str(folders[stage][1]), format="parquet"))
-        return sandboxed
+    class Registering:
+        """A sandboxed connection whose cursors see the parts too: DuckDB keeps what `register`
+        makes per cursor, and the export reads its keys on a cursor of its own."""
+
+        def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+            self.con = con
+            for stage, table in TABLES.items():
+                con.register(table, ds.dataset(str(folders[stage][1]), format="parquet"))
+
+        def cursor(self) -> Registering:
+            return Registering(self.con.cursor())
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.con, name)
+
+    def datasets(values: dict[str, str] | None = None) -> Registering:
+        return Registering(open_read_only(views, values=values))
 
     ways = {"tables, sandbox": lambda: open_read_only(db),
             "views over parts": lambda: duckdb.connect(str(views), read_only=True),
@@ -279,6 +294,7 @@ def query_bench(db: Path, folders: dict[str, tuple[Path, Path]], tmp: Path, repe
         same = "same rows" if all(r == results["tables, sandbox"] for r in results.values()) else "ROWS DIFFER"
         print(f"    {query.name:<34} " + "  ".join(f"{seconds[w]:6.2f}" for w in ways) + f" s  {same}", flush=True)
     print(f"    {'all':<34} " + "  ".join(f"{totals[w]:6.2f}" for w in ways) + " s  (" + "; ".join(ways) + ")")
+    export_bench(db, datasets, tmp, repeats)
     probe = duckdb.connect(str(views), read_only=True)
     before = probe.execute("SELECT count(*) FROM question_labels").fetchall()[0][0]
     victim = sorted(folders["classify"][1].glob("*.parquet"))[0]
@@ -293,6 +309,31 @@ def query_bench(db: Path, folders: dict[str, tuple[Path, Path]], tmp: Path, repe
     except duckdb.Error as error:
         print(f"  sandbox with allowed_directories = the parts' folder: COPY ... TO a part refused ({error})")
     probe.close()
+
+
+def export_bench(db: Path, datasets: Callable[[dict[str, str]], object], tmp: Path, repeats: int = 2) -> None:
+    """`stackmine export`'s function with its defaults (the sandbox, capped as the command opens
+    it), from (a)'s tables and from (b)'s parts registered as datasets: seconds and whether the
+    files are the same bytes (their SHA-256, as the export prints them)."""
+    from pipeline.core.db import STREAM_SETTINGS
+    from pipeline.core.queries import open_read_only
+    from pipeline.publish.export import ExportOptions, export
+
+    openers = {"tables, sandbox": lambda: open_read_only(db, values=STREAM_SETTINGS),
+               "parts as datasets, sandbox": lambda: datasets(STREAM_SETTINGS)}
+    files = {}
+    for way, opener in openers.items():
+        con, seconds = opener(), float("inf")
+        for _ in range(repeats):  # the first export of the process also imports the datasheet's plotting
+            started = time.perf_counter()
+            result = export(con, ExportOptions("bench"), tmp / way.replace(" ", "-").replace(",", ""))
+            seconds = min(seconds, time.perf_counter() - started)
+        con.close()
+        files[way] = result.files
+        print(f"    export, {way}: {seconds:.2f} s (best of {repeats}), {result.rows:,} questions, "
+              f"{len(result.files)} files", flush=True)
+    same = "the same bytes" if len(set(map(repr, files.values()))) == 1 else "DIFFERENT bytes"
+    print(f"    the two exports' files: {same}")
 
 
 def line(name: str, workers: int, n: int, measured: tuple, load: float) -> float:
@@ -317,7 +358,7 @@ def main() -> None:
                         help="end each body with 32 hex digits from its id, so that no two are equal and the posts "
                              "(table and parts) do not compress by repetition")
     parser.add_argument("--queries", action="store_true",
-                        help="then time queries/*.sql on (a)'s tables and on (b)'s parts (needs both stages)")
+                        help="then time queries/*.sql and an export on (a)'s tables and on (b)'s parts (needs both stages)")
     parser.add_argument("--ingest", type=int, metavar="MB", help="measure ingest writing parts instead, on MB MB of Posts.xml")
     parser.add_argument("--run-parts", nargs=4, metavar=("SOURCE", "TARGET", "WORKERS", "STAGE"), help=argparse.SUPPRESS)
     parser.add_argument("--ingest-parts", nargs=3, metavar=("SOURCE", "TARGET", "LANES"), help=argparse.SUPPRESS)
