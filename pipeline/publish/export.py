@@ -68,17 +68,12 @@ SUMS_FILE = "SHA256SUMS"
 # Questions read at a time: what an export holds of its rows (with one row group), and what DuckDB
 # joins in one statement.
 BATCH_ROWS = 20_000
-# Rows are read by key in groups spanning at most this many post ids: the export's batches and the
-# coding sample's rows alike. A statement reads every row of its range in question_labels,
-# question_text and posts, not only the selected ones, so what it holds grows with the range. The
-# sample's keys are spread over the whole site: read as one group, the range covered every post and
+# The coding sample's rows are read by key in groups spanning at most this many post ids. Its keys
+# are spread over the whole site: read as one group, the statement's range covered every post and
 # ran out of DuckDB's 256 MB cap at 998k questions (`bench/export.py --sizes 480`, about one export
-# in three). A batch of 20,000 keys of a sparse selection does the same: notebook questions are 1
-# in 22 of bench/parts.py's 1M questions (fewer on Stack Overflow), so a batch spanned about 440,000
-# ids and every export there ran out of the cap (`bench/parts.py --questions 1000000
-# --unique-bodies --queries`). A dense batch spans about 50,000 ids (20,000 questions and their
-# answers), so the span costs it nothing.
-SPAN = 50_000
+# in three). A dense batch of the export itself spans about as many ids (20,000 questions and their
+# answers).
+SAMPLE_SPAN = 50_000
 # Rows per Parquet row group: fixed, so the file's bytes do not depend on BATCH_ROWS. At most one
 # group is held before it is written; the sample's 2,079 questions fit in one, as before.
 ROW_GROUP_ROWS = 65_536
@@ -116,14 +111,14 @@ class ExportResult:
 
 def export(con: duckdb.DuckDBPyConnection, options: ExportOptions, root: Path = DEFAULT_ROOT,
            batch_rows: int = BATCH_ROWS, row_group_rows: int = ROW_GROUP_ROWS,
-           span: int = SPAN) -> ExportResult:
+           sample_span: int = SAMPLE_SPAN) -> ExportResult:
     """Write the export `options.name` under `root`, replacing an earlier one of that name whole.
 
     The rows stream from DuckDB `batch_rows` at a time: each batch is pseudonymised (if asked),
     counted for the datasheet, appended to the Parquet file (row groups of `row_group_rows`) and
     the CSV file, and let go, so memory does not grow with the selection and the files' bytes do
-    not depend on `batch_rows`. Each batch's rows, and the coding sample's (a second pass over the
-    rows' keys only), are read in groups spanning at most `span` post ids. Files are written into
+    not depend on `batch_rows`. The coding sample takes a second pass over the rows' keys only,
+    then reads its rows in groups spanning at most `sample_span` post ids. Files are written into
     a fresh temporary folder next to the target and moved into place only when all are complete,
     so an interrupted export never leaves a half-written dataset behind.
     """
@@ -133,7 +128,7 @@ def export(con: duckdb.DuckDBPyConnection, options: ExportOptions, root: Path = 
     salt = (options.salt or attribution.new_salt()) if options.pseudonymise else None
     tally = datasheet.Tally()
     sizes: Counter = Counter()
-    with capped(con), closing(stream_rows(con, options.selection, topic_model, batch_rows, span=span)) as batches:
+    with capped(con), closing(stream_rows(con, options.selection, topic_model, batch_rows)) as batches:
         first = next(batches, None)
         if first is None:
             raise ExportError(
@@ -159,7 +154,7 @@ def export(con: duckdb.DuckDBPyConnection, options: ExportOptions, root: Path = 
             warn_without_users(con, set(tally.sites))
             sample_rows = 0
             if options.sample:
-                table, picked = draw_sample(con, options, topic_model, sizes, salt, batch_rows, span)
+                table, picked = draw_sample(con, options, topic_model, sizes, salt, batch_rows, sample_span)
                 sample_rows = len(picked.rows)
                 (staging / SAMPLE_FILE).write_bytes(
                     tabular.csv_bytes(coding_sample.blind(table, picked, sample_bodies(con, table, picked))))
@@ -202,23 +197,23 @@ def resolve_topic_model(con: duckdb.DuckDBPyConnection, selection: Selection, na
 
 
 def stream_rows(con: duckdb.DuckDBPyConnection, selection: Selection, topic_model: str | None = None,
-                batch_rows: int = BATCH_ROWS, columns: Sequence[str] = (), span: int | None = SPAN) -> Iterator[pa.Table]:
+                batch_rows: int = BATCH_ROWS, columns: Sequence[str] = ()) -> Iterator[pa.Table]:
     """The export rows for `selection`, ordered by (site, post_id), with topics of `topic_model`,
     `batch_rows` questions at a time (fewer where a batch spans two sites); only `columns` of them
     if given (`rows_of`).
 
     The selection's keys stream from DuckDB in order (a sort of two columns) on a cursor of their
-    own, and each batch of keys is joined to the rest by statements on `con` that each read a range
-    of at most `span` post ids (`rows_of`). One statement over the whole selection would sort every
-    wide row and build hash tables over all of `posts` and `users`, and one per batch reads all of
-    a sparse batch's range: memory that grows with the selection and the site.
+    own, and each batch of keys is joined to the rest by one statement on `con` that reads only
+    that batch's range of post ids (`rows_of`). One statement over the whole selection would sort
+    every wide row and build hash tables over all of `posts` and `users`: memory that grows with
+    the selection and the site.
     """
     keys = con.cursor()
     try:
         with applied(selection):
             for batch in selection_relation(keys, selection).to_arrow_reader(batch_rows):
                 if batch.num_rows:
-                    yield rows_of(con, pa.Table.from_batches([batch]), topic_model, columns, span)
+                    yield rows_of(con, pa.Table.from_batches([batch]), topic_model, columns)
     finally:
         keys.close()
 
@@ -274,7 +269,7 @@ def narrow_groups(keys: pa.Table, span: int | None) -> list[pa.Table]:
 
 def draw_sample(con: duckdb.DuckDBPyConnection, options: ExportOptions, topic_model: str | None,
                 sizes: dict[tuple[str, str], int], salt: str | None,
-                batch_rows: int = BATCH_ROWS, span: int = SPAN) -> tuple[pa.Table, coding_sample.Draw]:
+                batch_rows: int = BATCH_ROWS, span: int = SAMPLE_SPAN) -> tuple[pa.Table, coding_sample.Draw]:
     """The coding sample: its rows (pseudonymised with `salt` if given) and the draw over them.
 
     `sizes` are the strata's sizes, counted while the export streamed; the drawn rows are found in

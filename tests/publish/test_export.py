@@ -344,55 +344,15 @@ def test_narrow_groups_cut_keys_by_site_and_span() -> None:
     assert narrow_groups(keys.slice(0, 0), 5) == []
 
 
-def test_rows_read_key_by_key_give_the_same_files(study_db_path: Path, tmp_path: Path) -> None:
-    """The export's rows and the coding sample's read one key per statement (span 0) or each batch
-    in one statement (a span wider than the site) give byte-identical sheets and exports: the span
-    bounds memory, never the result."""
+def test_coding_sample_read_key_by_key_gives_the_same_files(study_db_path: Path, tmp_path: Path) -> None:
+    """The sample's rows read one key per statement (span 0) or all in one (a span wider than the
+    site) give byte-identical sheets and exports: the span bounds memory, never the result."""
     con = connect(study_db_path, read_only=True)
     try:
         options = ExportOptions("s", EVERYTHING, sample=30, seed=4, sample_with_labels=True)
-        apart = _hashes(export(con, options, tmp_path / "apart", span=0).directory)
-        whole = _hashes(export(con, options, tmp_path / "whole", span=10**12).directory)
+        apart = _hashes(export(con, options, tmp_path / "apart", sample_span=0).directory)
+        whole = _hashes(export(con, options, tmp_path / "whole", sample_span=10**12).directory)
     finally:
         con.close()
     assert apart == whole
     assert {"coding_sample.csv", "coding_sample_with_labels.csv"} <= set(apart)
-
-
-def test_a_sparse_selection_is_read_in_ranges_of_at_most_span_post_ids(study_db_path: Path,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each batch of keys is cut into runs spanning at most `span` post ids before a statement reads
-    them (a statement reads every row of its range, selected or not). The study's default selection
-    on the sample is sparse: its 67 notebook ML questions lie 4,359,204 ids apart, one batch, which
-    one statement read whole before; at 1M questions such a batch ran out of DuckDB's 256 MB cap."""
-    import pyarrow as pa
-
-    from pipeline.publish import export as export_module
-
-    groups: list[pa.Table] = []
-    cut = export_module.narrow_groups
-
-    def recorded(keys: pa.Table, span: int | None) -> list[pa.Table]:
-        made = cut(keys, span)
-        groups.extend(made)
-        return made
-
-    monkeypatch.setattr(export_module, "narrow_groups", recorded)
-    con = connect(study_db_path, read_only=True)
-    try:
-        narrow = pa.concat_tables(list(export_module.stream_rows(con, Selection(), span=10_000)))
-        narrow_groups, groups[:] = list(groups), []
-        default = pa.concat_tables(list(export_module.stream_rows(con, Selection())))
-        default_groups, groups[:] = list(groups), []
-        whole = pa.concat_tables(list(export_module.stream_rows(con, Selection(), span=None)))
-    finally:
-        con.close()
-
-    def widths(runs: list[pa.Table]) -> list[int]:
-        return [run["post_id"][-1].as_py() - run["post_id"][0].as_py() for run in runs]
-
-    assert (len(narrow_groups), max(widths(narrow_groups))) == (59, 9_681)
-    assert (len(default_groups), max(widths(default_groups))) == (39, 48_980)  # SPAN, 50,000
-    assert (len(groups), widths(groups)) == (1, [4_359_204])
-    assert narrow.num_rows == 67 and narrow.equals(whole) and default.equals(whole)
-    assert pa.concat_tables(narrow_groups).to_pylist() == narrow.select(["site", "post_id"]).to_pylist()

@@ -15,8 +15,12 @@ ORDER BY site, file;
 -- (pipeline/publish/rules/licenses.v1.csv).
 -- Parameters: $site and $first, $last: the batch's site and its lowest and highest post_id. Every
 -- table keyed by post id is read in that range only, so DuckDB skips the blocks of other posts and
--- a batch costs the same whatever the size of the selection or the site; users are read for the
--- authors of those posts only. $model: the topic_model_id whose topics to attach (NULL: topic
+-- a batch costs the same whatever the size of the selection or the site, and of that range only
+-- the batch's posts (`IN export_selected`), so what the joins hold is bounded by the batch, not by
+-- the range: a sparse selection's batch (notebook questions) spans many posts it did not select,
+-- and when every row of the range reached the joins, the export of bench/parts.py's 1M questions
+-- (--unique-bodies --queries) ran out of DuckDB's 256 MB cap; users are read for the authors of
+-- those posts only. $model: the topic_model_id whose topics to attach (NULL: topic
 -- columns stay empty); `topic_stage` is that topic's main stage (topic_stages rank 1).
 -- License: the post's ContentLicense when the dump has it, else the version in force on the
 -- post's creation date (UTC). Human codes (human_codes, loaded by `stackmine agreement FILE --load`)
@@ -68,16 +72,20 @@ SELECT
     CASE WHEN h1.ml = h2.ml THEN h1.ml END AS consensus_ml,
     CASE WHEN h1.stage = h2.stage THEN h1.stage END AS consensus_stage
 FROM export_selected AS s
-JOIN (FROM question_labels WHERE site = $site AND post_id BETWEEN $first AND $last) AS l USING (site, post_id)
-JOIN (FROM question_text WHERE site = $site AND post_id BETWEEN $first AND $last) AS t USING (site, post_id)
+JOIN (FROM question_labels WHERE site = $site AND post_id BETWEEN $first AND $last
+      AND post_id IN (SELECT post_id FROM export_selected)) AS l USING (site, post_id)
+JOIN (FROM question_text WHERE site = $site AND post_id BETWEEN $first AND $last
+      AND post_id IN (SELECT post_id FROM export_selected)) AS t USING (site, post_id)
 LEFT JOIN (FROM question_topics WHERE topic_model_id = $model::VARCHAR AND site = $site
-           AND post_id BETWEEN $first AND $last) AS qt
+           AND post_id BETWEEN $first AND $last AND post_id IN (SELECT post_id FROM export_selected)) AS qt
        ON qt.site = l.site AND qt.post_id = l.post_id
 LEFT JOIN topics AS tp ON tp.topic_model_id = qt.topic_model_id AND tp.topic_id = qt.topic_id
 LEFT JOIN topic_stages AS ts ON ts.topic_model_id = qt.topic_model_id AND ts.topic_id = qt.topic_id AND ts.rank = 1
-LEFT JOIN (FROM posts WHERE site = $site AND id BETWEEN $first AND $last) AS p ON p.site = l.site AND p.id = l.post_id
+LEFT JOIN (FROM posts WHERE site = $site AND id BETWEEN $first AND $last
+           AND id IN (SELECT post_id FROM export_selected)) AS p ON p.site = l.site AND p.id = l.post_id
 LEFT JOIN (FROM users WHERE site = $site AND id IN (
-               SELECT owner_user_id FROM posts WHERE site = $site AND id BETWEEN $first AND $last)) AS u
+               SELECT owner_user_id FROM posts WHERE site = $site AND id BETWEEN $first AND $last
+               AND id IN (SELECT post_id FROM export_selected))) AS u
        ON u.site = p.site AND u.id = p.owner_user_id
 LEFT JOIN license_rules AS by_date
        ON t.creation_date >= by_date.valid_from AND t.creation_date < by_date.valid_until
