@@ -228,9 +228,14 @@ def differing_rows(db: Path, table: str, folder: Path) -> tuple[int, int, int]:
     return total, only_table, only_parts
 
 
-def sql_string(text: str) -> str:
-    """`text` as an SQL string literal (a path this bench made; DDL cannot take a bound list)."""
-    return "'" + text.replace("'", "''") + "'"
+def best_of(repeats: int, work: Callable[[], object]) -> tuple[float, object]:
+    """The fewest seconds `work()` took in `repeats` runs, and what its last run returned."""
+    seconds, result = float("inf"), None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result = work()
+        seconds = min(seconds, time.perf_counter() - started)
+    return seconds, result
 
 
 def query_bench(db: Path, folders: dict[str, tuple[Path, Path]], tmp: Path, repeats: int = 2) -> None:
@@ -246,12 +251,13 @@ def query_bench(db: Path, folders: dict[str, tuple[Path, Path]], tmp: Path, repe
     import pyarrow.dataset as ds
 
     from pipeline.core.queries import list_queries, open_read_only, run_query
+    from pipeline.core.sql import literal  # paths this bench made: a view's DDL takes no bound list
 
     views = tmp / "views.duckdb"
     shutil.copyfile(db, views)
     con = duckdb.connect(str(views))
     for stage, table in TABLES.items():  # names from this file
-        files = ", ".join(sql_string(str(p)) for p in sorted(folders[stage][1].glob("*.parquet")))
+        files = ", ".join(literal(str(p)) for p in sorted(folders[stage][1].glob("*.parquet")))
         con.execute(f"DROP TABLE {table}")
         con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet([{files}])")
     con.close()
@@ -284,25 +290,31 @@ def query_bench(db: Path, folders: dict[str, tuple[Path, Path]], tmp: Path, repe
         seconds, results = {}, {}
         for way, opener in ways.items():
             con = opener()
-            for _ in range(repeats):
-                started = time.perf_counter()
-                result = run_query(con, query)
-                seconds[way] = min(seconds.get(way, float("inf")), time.perf_counter() - started)
+            seconds[way], result = best_of(repeats, lambda: run_query(con, query))
             results[way] = sorted(map(repr, result.to_pylist()))
             con.close()
             totals[way] += seconds[way]
-        same = "same rows" if all(r == results["tables, sandbox"] for r in results.values()) else "ROWS DIFFER"
+        same = "same rows" if len(set(map(repr, results.values()))) == 1 else "ROWS DIFFER"
         print(f"    {query.name:<34} " + "  ".join(f"{seconds[w]:6.2f}" for w in ways) + f" s  {same}", flush=True)
     print(f"    {'all':<34} " + "  ".join(f"{totals[w]:6.2f}" for w in ways) + " s  (" + "; ".join(ways) + ")")
     export_bench(db, datasets, tmp, repeats)
+    allowed_directories_probe(views, sorted(folders["classify"][1].glob("*.parquet"))[0])
+
+
+def allowed_directories_probe(views: Path, victim: Path) -> None:
+    """What a query in a sandbox given `allowed_directories` (the parts' folder) can do to the part
+    `victim` of question_labels: overwrite it with no rows (the bench's last act on its parts)."""
+    import duckdb
+
+    from pipeline.core.sql import literal
+
     probe = duckdb.connect(str(views), read_only=True)
     before = probe.execute("SELECT count(*) FROM question_labels").fetchall()[0][0]
-    victim = sorted(folders["classify"][1].glob("*.parquet"))[0]
-    for statement in (f"SET allowed_directories = [{sql_string(str(victim.parent) + os.sep)}]",
+    for statement in (f"SET allowed_directories = [{literal(str(victim.parent) + os.sep)}]",
                       "SET enable_external_access = false", "SET lock_configuration = true"):
         probe.execute(statement)
     try:
-        probe.execute(f"COPY (SELECT * FROM question_labels LIMIT 0) TO {sql_string(str(victim))} (FORMAT parquet)")
+        probe.execute(f"COPY (SELECT * FROM question_labels LIMIT 0) TO {literal(str(victim))} (FORMAT parquet)")
         after = probe.execute("SELECT count(*) FROM question_labels").fetchall()[0][0]
         print(f"  sandbox with allowed_directories = the parts' folder: a query's COPY ... TO overwrote a part; "
               f"question_labels went from {before:,} to {after:,} rows")
@@ -325,12 +337,10 @@ def export_bench(db: Path, datasets: Callable[[dict[str, str]], object], tmp: Pa
                "parts as datasets, sandbox": lambda: datasets(STREAM_SETTINGS)}
     files = {}
     for way, opener in openers.items():
-        con, seconds = opener(), float("inf")
-        try:
-            for _ in range(repeats):  # the first export of the process also imports the datasheet's plotting
-                started = time.perf_counter()
-                result = export(con, ExportOptions("bench"), tmp / way.replace(" ", "-").replace(",", ""))
-                seconds = min(seconds, time.perf_counter() - started)
+        con, started = opener(), time.perf_counter()
+        try:  # best of `repeats`: the first export of the process also imports the datasheet's plotting
+            seconds, result = best_of(repeats, lambda: export(con, ExportOptions("bench"),
+                                                              tmp / way.replace(" ", "-").replace(",", "")))
         except duckdb.Error as error:  # what a user of that way would meet: printed, the bench goes on
             print(f"    export, {way}: failed after {time.perf_counter() - started:.2f} s: "
                   f"{type(error).__name__}: {str(error).splitlines()[0]}", flush=True)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from pipeline.core.sql import SqlFile
+from pipeline.core.sql import SqlFile, literal
 
 SQL = SqlFile("pipeline.core", "comments.sql")
 _CREATE = re.compile(r"^CREATE TABLE (?:IF NOT EXISTS )?([a-z_][a-z0-9_]*) *\(")
@@ -82,11 +82,6 @@ def documented(schema: Sequence[SqlFile]) -> list[TableDoc]:
     return [table for ddl in schema for table in parse(ddl.text())]
 
 
-def _literal(text: str) -> str:
-    # COMMENT ON takes no bound parameters. The text comes only from the package's DDL files,
-    # never from a user; doubling quotes is how SQL writes a quote inside a literal.
-    return "'" + text.replace("'", "''") + "'"
-
 
 def apply_comments(con: duckdb.DuckDBPyConnection, schema: Sequence[SqlFile]) -> int:
     """Set the comment of every table and column of `schema` that differs from its DDL's; returns
@@ -100,7 +95,7 @@ def apply_comments(con: duckdb.DuckDBPyConnection, schema: Sequence[SqlFile]) ->
             if (table.name, column or "") in current and current[table.name, column or ""] != text:
                 section = "comment_table" if column is None else "comment_column"
                 ids = {"table": table.name} | ({"column": column} if column else {})
-                changes.append(SQL(section, **ids).replace("{text}", _literal(text)))
+                changes.append(SQL(section, **ids).replace("{text}", literal(text)))  # text from the DDL files only
     if changes:
         con.begin()
         for statement in changes:

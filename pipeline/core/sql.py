@@ -45,6 +45,13 @@ def statements(text: str) -> list[str]:
     return [s.strip() for s in body.split(";") if s.strip()]
 
 
+def literal(text: str) -> str:
+    """`text` as an SQL string literal, for the few statements that take no bound parameters
+    (COMMENT ON, a view's DDL). Only for text from code or the package's files, never from a
+    user: doubling quotes is how SQL writes a quote inside a literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 class SqlFile:
     """One `.sql` file of a stage package; call it with a section name to get that statement."""
 
