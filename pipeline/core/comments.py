@@ -82,7 +82,6 @@ def documented(schema: Sequence[SqlFile]) -> list[TableDoc]:
     return [table for ddl in schema for table in parse(ddl.text())]
 
 
-
 def apply_comments(con: duckdb.DuckDBPyConnection, schema: Sequence[SqlFile]) -> int:
     """Set the comment of every table and column of `schema` that differs from its DDL's; returns
     how many were set. Rerunnable: an up-to-date database is left untouched (one catalog query);

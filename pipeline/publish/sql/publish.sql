@@ -15,13 +15,12 @@ ORDER BY site, file;
 -- (pipeline/publish/rules/licenses.v1.csv).
 -- Parameters: $site and $first, $last: the batch's site and its lowest and highest post_id. Every
 -- table keyed by post id is read in that range only, so DuckDB skips the blocks of other posts and
--- a batch costs the same whatever the size of the selection or the site, and of that range only
--- the batch's posts (`IN export_selected`), so what the joins hold is bounded by the batch, not by
--- the range: a sparse selection's batch (notebook questions) spans many posts it did not select,
--- and when every row of the range reached the joins, the export of bench/parts.py's 1M questions
--- (--unique-bodies --queries) ran out of DuckDB's 256 MB cap; users are read for the authors of
--- those posts only. $model: the topic_model_id whose topics to attach (NULL: topic
--- columns stay empty); `topic_stage` is that topic's main stage (topic_stages rank 1).
+-- a batch costs the same whatever the size of the selection or the site; and of that range only
+-- the batch's own posts (`IN export_selected`), so what the joins hold is bounded by the batch: a
+-- sparse selection's batch spans many posts it did not select, and with them the export ran out of
+-- DuckDB's 256 MB cap (README, Scaling out). Users are read for the authors of those posts only.
+-- $model: the topic_model_id whose topics to attach (NULL: topic columns stay empty);
+-- `topic_stage` is that topic's main stage (topic_stages rank 1).
 -- License: the post's ContentLicense when the dump has it, else the version in force on the
 -- post's creation date (UTC). Human codes (human_codes, loaded by `stackmine agreement FILE --load`)
 -- stand beside the machine's labels, with a consensus where both coders gave the same code; empty
