@@ -59,7 +59,11 @@ def test_default_worker_count() -> None:
     assert worker_count(0, 10**9) == 1
 
 
-def test_map_batches_keeps_order_uses_every_worker_and_raises_the_workers_error() -> None:
+def test_map_batches_keeps_order_uses_every_worker_and_raises_the_workers_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the batch files go
     batches = [pa.record_batch({"x": [k, k + 100]}) for k in range(9)]
     assert [b.column(0).to_pylist() for b in map_batches(batchwork.double, iter(batches), 2)] == \
         [[2 * k, 2 * k + 200] for k in range(9)]
@@ -68,8 +72,24 @@ def test_map_batches_keeps_order_uses_every_worker_and_raises_the_workers_error(
     assert [b.column(0).to_pylist() for b in done] == [[k] for k in range(60)]
     pids = {b.column(1)[0].as_py() for b in done}
     assert os.getpid() not in pids and len(pids) == 2  # two worker processes worked, the caller only wrote
+    assert list(tmp_path.iterdir()) == []  # the run's folder and its batch files are gone
     with pytest.raises(ValueError, match="three"):
         list(map_batches(batchwork.refuse_three, iter(batches), 2))
+    assert list(tmp_path.iterdir()) == []
+    texts = [pa.record_batch({"x": ["é" * k, None, ""]}) for k in range(5)]  # strings and nulls, as text's
+    assert [b.to_pydict() for b in map_batches(batchwork.identity, iter(texts), 2)] == [b.to_pydict() for b in texts]
+
+
+def test_a_full_disk_is_a_named_error() -> None:
+    """Batches reach the workers as files in the temporary folder: when it has no room, the stage
+    stops with what to do instead of an OSError. Linux's /dev/full refuses every write with
+    ENOSPC, as a full disk does."""
+    from pipeline.core.workers import HandOffFailed, _handed
+
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    with pytest.raises(HandOffFailed, match="(?s)No space left on device.*TMPDIR.*--workers 1"):
+        _handed(pa.record_batch({"x": ["a" * 100_000]}), Path("/dev/full"))
 
 
 def test_failure_in_a_worker_leaves_the_previous_labels(sample_db_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -91,13 +111,16 @@ def test_failure_in_a_worker_leaves_the_previous_labels(sample_db_copy: Path, mo
 
 
 def test_worker_processes_exit_when_the_stage_is_killed(tmp_path: Path) -> None:
-    """kill -9 of the process running a stage on 2 cores leaves no worker process behind."""
+    """kill -9 of the process running a stage on 2 cores leaves no worker process behind, and no
+    batch files: the workers remove the run's temporary folder as they exit."""
     import signal
     import time
 
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     stage = _stage_process(tmp_path, 10**6,
                            "    for done in map_batches(batchwork.tag_pid, batches, 2):\n"
-                           "        print(done.column(1)[0].as_py(), flush=True)\n")
+                           "        print(done.column(1)[0].as_py(), flush=True)\n", scratch)
     pids: set[int] = set()
     deadline = time.monotonic() + 60
     while len(pids) < 2 and time.monotonic() < deadline:  # until the worker process has done a batch
@@ -110,6 +133,11 @@ def test_worker_processes_exit_when_the_stage_is_killed(tmp_path: Path) -> None:
             break
         time.sleep(0.1)
     assert not _alive(worker)
+    for _ in range(100):  # the other worker may still be on its way out
+        if not list(scratch.iterdir()):
+            break
+        time.sleep(0.1)
+    assert list(scratch.iterdir()) == []
 
 
 def test_a_worker_killed_while_starting_fails_the_stage_instead_of_hanging(tmp_path: Path) -> None:
@@ -146,9 +174,10 @@ def test_a_worker_killed_while_starting_fails_the_stage_instead_of_hanging(tmp_p
     assert "worker process" in out and "signal 9" in out and "nothing was written" in out
 
 
-def _stage_process(tmp_path: Path, batches: int, body: str) -> "subprocess.Popen[str]":
+def _stage_process(tmp_path: Path, batches: int, body: str, scratch: Path | None = None) -> "subprocess.Popen[str]":
     """A Python process running `body` over `batches` one-row record batches (as `batches`), the
-    way a stage runs map_batches: its own main module, so spawned workers import it cleanly."""
+    way a stage runs map_batches: its own main module, so spawned workers import it cleanly; with
+    `scratch` as its TMPDIR."""
     import subprocess
     import sys
 
@@ -161,7 +190,8 @@ def _stage_process(tmp_path: Path, batches: int, body: str) -> "subprocess.Popen
         "if __name__ == '__main__':\n"
         f"    batches = (pa.record_batch({{'x': [k]}}) for k in range({batches}))\n" + body, encoding="utf-8")
     return subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path),
+                                 **({"TMPDIR": str(scratch)} if scratch else {})})
 
 
 def _spawned_children(pid: int) -> list[int]:

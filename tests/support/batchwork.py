@@ -10,6 +10,10 @@ def double(batch: pa.RecordBatch) -> pa.RecordBatch:
     return pa.record_batch({"x": [2 * v for v in batch.column(0).to_pylist()]})
 
 
+def identity(batch: pa.RecordBatch) -> pa.RecordBatch:
+    return batch
+
+
 def refuse_three(batch: pa.RecordBatch) -> pa.RecordBatch:
     if 3 in batch.column(0).to_pylist():
         raise ValueError("three")
