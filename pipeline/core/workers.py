@@ -10,9 +10,8 @@ path's, row for row (tests/classify/test_workers.py). Memory stays flat: at most
 
 Batches cross between processes as Arrow IPC files in the run's temporary folder (TMPDIR), read
 back through a memory map, and only their paths go through the pool's pipe. Sent through the pipe,
-a batch was pickled, written, read and unpickled: four copies each way, on the same cores that
-parse. With files it is one copy each way, and text on 1M questions spent 7 CPU-seconds fewer of
-its 82 on 2 cores (README, Performance).
+a batch was pickled, written, read and unpickled, copied at each step on the same cores that parse;
+written to a file it is copied once and read in place (the saving is in README, Performance).
 
 A worker process exits by itself when the process that started it dies (kill -9 included: a
 watchdog thread sees it reparented), and removes the run's temporary folder on its way out, so a
