@@ -14,12 +14,13 @@ one transaction, one DuckDB thread, ingest's memory cap, row groups of 65,536 ro
 version of `pipeline.core.db`), once with DuckDB's automatic compression (what ingest does) and
 once with `force_compression = 'uncompressed'`, and the file sizes are compared. Each child is
 measured from outside (bench/ingest.py `measure`: wall, CPU, peak PSS). Prints MB/s of the XML,
-rows/s, CPU seconds (an insert's: the INSERT and COMMIT alone, timed inside the child), peak PSS
-(an insert's includes the memory-mapped Arrow file it reads), the
-database file's size, and the budget arithmetic: the wall time ingest would take if everything but
-its serial part (start-up, commit, exit: outside the load its log times) kept every core busy. With --xml the same
-on a dump file of your own (a real one shows what compression saves on real text; the synthetic
-file repeats a small vocabulary and compresses far better). Note the machine load.
+rows/s, CPU seconds (an insert's: the INSERT and COMMIT alone, timed inside the child, whose rows
+are counted against the posts table), peak PSS (an insert's includes the memory-mapped Arrow file
+it reads), the database file's size, and the budget arithmetic: the wall time ingest would take if
+everything but its serial part (start-up, commit, exit: outside the load its log times) kept every
+core busy. With --xml the same on a dump file of your own (a real one shows what compression saves
+on real text; the synthetic file repeats a small vocabulary and compresses far better). Note the
+machine load.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -57,14 +57,17 @@ def insert_child(arrow_file: Path, database: Path, mode: str) -> None:
         con.execute(f"SET force_compression = '{mode}'")
     with pa.memory_map(str(arrow_file)) as source:
         reader = pa.ipc.open_file(source)
+        empty = reader.schema.empty_table()  # the table's columns, without reading the stream below
+        con.execute("CREATE TABLE posts AS SELECT * FROM empty")
         rows = pa.RecordBatchReader.from_batches(reader.schema, (reader.get_batch(i) for i in range(reader.num_record_batches)))
-        con.execute("CREATE TABLE posts AS SELECT * FROM rows LIMIT 0")
         wall, cpu = time.monotonic(), time.process_time()
         con.execute("BEGIN")
         con.execute("INSERT INTO posts SELECT * FROM rows")
         con.execute("COMMIT")
-        print(time.monotonic() - wall, time.process_time() - cpu)  # the insert alone, without start-up
+        seconds, cpu = time.monotonic() - wall, time.process_time() - cpu  # the insert alone, without start-up
+    count = con.execute("SELECT count(*) FROM posts").fetchall()[0][0]
     con.close()
+    print(seconds, cpu, count)
 
 
 def export_posts(database: Path, arrow_file: Path) -> int:
@@ -130,7 +133,9 @@ def run(args: argparse.Namespace, work: Path) -> None:
         lines.append((f"DuckDB insert + commit, {mode}", inserts[mode], database))
     for name, (seconds, peak, out, cpu, _), database in lines:
         if name.startswith("DuckDB"):  # the insert's own figures (the process's include imports)
-            seconds, cpu = (float(v) for v in out.split())
+            seconds, cpu, count = (float(v) for v in out.split())
+            if int(count) != rows:
+                raise SystemExit(f"{name}: {int(count):,} rows inserted, {rows:,} expected")
         stored = f"{database.stat().st_size / 1e6:7,.0f} MB file" if database else " " * 15
         print(f"  {name:<38} {size / seconds:7.1f} MB/s {rows / seconds:9,.0f} rows/s {seconds:5.1f} s wall "
               f"{cpu:5.1f} s CPU {peak / 2**20:5.0f} MB peak  {stored}")
