@@ -42,20 +42,14 @@ MODES = ("auto", "uncompressed")
 
 def insert_child(arrow_file: Path, database: Path, mode: str) -> None:
     """Insert the rows of `arrow_file` into a new `posts` table of `database` as ingest does."""
-    import duckdb
     import pyarrow as pa
 
-    from pipeline.core.db import STORAGE
+    from pipeline.core.db import connect, settings
     from pipeline.ingest.load import LOAD_SETTINGS
 
-    con = duckdb.connect(":memory:", config=STORAGE)
-    con.execute("ATTACH ? AS bench (ROW_GROUP_SIZE 65536)", [str(database)])
-    con.execute("USE bench")
-    for name, value in LOAD_SETTINGS.items():
-        con.execute(f"SET {name} = '{value}'")
-    if mode != "auto":
-        con.execute(f"SET force_compression = '{mode}'")
-    with pa.memory_map(str(arrow_file)) as source:
+    con = connect(database)  # as ingest's: storage version, row groups of 65,536 rows
+    forced = {} if mode == "auto" else {"force_compression": mode}
+    with settings(con, {**LOAD_SETTINGS, **forced}), pa.memory_map(str(arrow_file)) as source:
         reader = pa.ipc.open_file(source)
         empty = reader.schema.empty_table()  # the table's columns, without reading the stream below
         con.execute("CREATE TABLE posts AS SELECT * FROM empty")
@@ -126,21 +120,20 @@ def run(args: argparse.Namespace, work: Path) -> None:
     arrow_file = work / "posts.arrow"
     rows = export_posts(ingest_db, arrow_file)
     lines = [("floor: lxml iterparse, 1 core", floor, None), ("stackmine ingest, end to end", ingest, ingest_db)]
-    inserts = {}
+    insert_cpu = {}
     for mode in MODES:
         database = work / f"insert-{mode}.duckdb"
-        inserts[mode] = measure([python, str(Path(__file__).resolve()), "--child", str(arrow_file), str(database), mode])
-        lines.append((f"DuckDB insert + commit, {mode}", inserts[mode], database))
-    for name, (seconds, peak, out, cpu, _), database in lines:
-        if name.startswith("DuckDB"):  # the insert's own figures (the process's include imports)
-            seconds, cpu, count = (float(v) for v in out.split())
-            if int(count) != rows:
-                raise SystemExit(f"{name}: {int(count):,} rows inserted, {rows:,} expected")
+        measured = measure([python, str(Path(__file__).resolve()), "--child", str(arrow_file), str(database), mode])
+        seconds, cpu, count = (float(v) for v in measured[2].split())  # the insert's own (the process's include imports)
+        if int(count) != rows:
+            raise SystemExit(f"insert, {mode}: {int(count):,} rows inserted, {rows:,} expected")
+        insert_cpu[mode] = cpu
+        lines.append((f"DuckDB insert + commit, {mode}", (seconds, measured[1], "", cpu, ""), database))
+    for name, (seconds, peak, _, cpu, _), database in lines:
         stored = f"{database.stat().st_size / 1e6:7,.0f} MB file" if database else " " * 15
         print(f"  {name:<38} {size / seconds:7.1f} MB/s {rows / seconds:9,.0f} rows/s {seconds:5.1f} s wall "
               f"{cpu:5.1f} s CPU {peak / 2**20:5.0f} MB peak  {stored}")
     cores = os.cpu_count() or 1
-    insert_cpu = {mode: float(inserts[mode][2].split()[1]) for mode in MODES}
     compression_cpu = insert_cpu["auto"] - insert_cpu["uncompressed"]
     ratio = (work / "insert-uncompressed.duckdb").stat().st_size / (work / "insert-auto.duckdb").stat().st_size
     print(f"compression: {compression_cpu:.2f} CPU-s of the insert's {insert_cpu['auto']:.2f} "
