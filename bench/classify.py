@@ -26,7 +26,11 @@ worker processes (parsing or labelling), and the load average before and after. 
 not depend on the size. `--code DIR` runs this part with another checkout's `pipeline`
 (before/after). Before it, when a --workers value N is above 1, the machine's ceiling for that
 speed-up: (b), with this checkout's code even under --code, on --ceiling questions in one process
-alone, then in N processes at once (`ceiling`).
+alone, then in N processes at once (`ceiling`). `--writer` then runs each stage once more with the
+most workers, its worker processes handing back the stage's own results saved from the run before
+(read through a memory map: no parsing, no labelling), so the stage's process reads, hands out and
+inserts the same rows and nothing else works: the one writer's pace, which more cores cannot pass,
+and from it and the per-core rate at the most workers what 8 and 32 cores could give at most.
 `--against DIR` also runs (b) and (c) with the code of another checkout (DIR/pipeline, e.g. the previous
 classifier: `git archive OLD pipeline bench | tar -x -C DIR`), alternating with this one for
 `--rounds` rounds, so both see the same load; the ratio of their CPU figures is what a change
@@ -41,9 +45,11 @@ is warm after the first copy, as it is on a large real dump. The cores are share
 from __future__ import annotations
 
 import argparse
+import bisect
 import csv
 import hashlib
 import inspect
+import itertools
 import json
 import os
 import resource
@@ -173,31 +179,106 @@ def build_posts(db: Path, csv_path: Path, n: int, unique: bool = False) -> None:
     con.close()
 
 
-def run_stage(stage: str, db: Path, workers: int) -> None:
-    """One stage on `db` in this process (what the parent measures); prints rows and notebook count."""
-    from pipeline.classify.classifier import classify
-    from pipeline.steps import connect
-    from pipeline.text.extract import extract
+def run_stage(stage: str, db: Path, workers: int, canned: bool = False) -> None:
+    """One stage on `db` in this process (what the parent measures); prints rows and notebook count.
 
-    function = extract if stage == "text" else classify
+    `canned`: the stage's worker processes return results made in advance instead of parsing or
+    labelling (`canned_text`, `canned_label`), so what is left is the one writer's share (reading,
+    handing out, inserting): its wall time is about the fastest the stage can go on any number of
+    cores (on more cores than here its DuckDB threads and the pool's threads would not share them
+    with the worker processes, so somewhat faster)."""
+    import pipeline.classify.classifier as labelling
+    import pipeline.text.extract as text
+    from pipeline.steps import connect
+
+    function = text.extract if stage == "text" else labelling.classify
     # --code may point at a checkout from before `workers` existed: its path is the serial one.
     options = {"workers": workers} if "workers" in inspect.signature(function).parameters else {}
     if workers > 1 and not options:
         raise SystemExit(f"{function.__module__} has no workers option")
+    if canned:
+        if workers < 2:
+            raise SystemExit("--writer measures the stage with worker processes: give --workers 2 or more")
+        module, name, stand_in = (text, "text_batch", canned_text) if stage == "text" else \
+            (labelling, "label_batch", canned_label)
+        if not hasattr(module, name):
+            raise SystemExit(f"{module.__name__} has no {name}: --writer needs this checkout's stages")
+        setattr(module, name, stand_in)  # the stage looks its work function up when it runs
     con = connect(db)
+    writer_started = time.thread_time()
     n = function(con, **options)
+    writer_thread = time.thread_time() - writer_started
     notebook = con.execute("SELECT count(*) FROM question_labels WHERE notebook").fetchone()[0]
     con.close()
     # The stage's own process (reads, hands out, inserts; DuckDB's threads) apart from its worker
     # processes (parse or label): where the CPU the parallel path adds over the serial one goes.
+    # Of the stage's process, its main thread: the part no added core can share.
     own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     print(json.dumps({"n": n, "notebook": notebook, "caller_cpu": own.ru_utime + own.ru_stime,
-                      "workers_cpu": children.ru_utime + children.ru_stime}))
+                      "writer_thread_cpu": writer_thread, "workers_cpu": children.ru_utime + children.ru_stime}))
 
 
-def end_to_end(csv_path: Path, sizes: list[int], workers: list[int], code: Path | None) -> None:
+# --writer: where the stage's real results were saved (an Arrow IPC file, rows in post id order);
+# read by the stand-ins in the worker processes, which inherit the environment.
+RESULTS_ENV = "STACKMINE_BENCH_RESULTS"
+_RESULTS: dict[str, object] = {}
+
+
+def _results_for(batch):
+    """The saved results of this batch's questions: their rows of the file RESULTS_ENV names,
+    memory-mapped (only the batch's rows are copied), checked against the batch's post ids (its
+    third column)."""
+    import pyarrow as pa
+
+    saved = _RESULTS.get("batches")
+    if saved is None:
+        saved = _RESULTS["batches"] = pa.ipc.open_file(pa.memory_map(os.environ[RESULTS_ENV])).read_all().to_batches()
+        _RESULTS["starts"] = list(itertools.accumulate((part.num_rows for part in saved[:-1]), initial=0))
+    starts = _RESULTS["starts"]
+    ids = batch.column(2).to_pylist()
+    # The bench's question ids are 1..n, so id i is the saved row i - 1; a batch holds its ids in the
+    # scan's order, not always consecutive. Taken from each saved batch, not from the table, whose
+    # take would first join its chunks (a copy of the whole file in every worker).
+    pieces = []
+    for k, run in itertools.groupby((i - 1 for i in ids), key=lambda row: bisect.bisect_right(starts, row) - 1):
+        pieces.append(saved[k].take([row - starts[k] for row in run]))
+    rows = pa.Table.from_batches(pieces).combine_chunks()
+    if rows.column("post_id").to_pylist() != ids:
+        raise SystemExit(f"--writer: the saved results do not hold posts {ids[0]}..{ids[-1]} at rows id - 1 "
+                         f"of {os.environ[RESULTS_ENV]}")
+    return rows.to_batches()[0]
+
+
+def canned_text(batch):
+    """Stand-in for text's work in a worker process (--writer): the stage's own rows, saved before."""
+    return _results_for(batch)
+
+
+def canned_label(batch):
+    """Stand-in for classify's work in a worker process (--writer): the stage's own labels, saved before."""
+    return _results_for(batch)
+
+
+def save_results(db: Path, folder: Path) -> dict[str, Path]:
+    """question_text and question_labels of `db` as Arrow IPC files in post id order, for --writer."""
+    import duckdb
+    import pyarrow as pa
+
+    files = {}
+    with duckdb.connect(str(db), read_only=True) as con:
+        for stage, table in (("text", "question_text"), ("classify", "question_labels")):
+            files[stage] = folder / f"{table}.arrow"
+            reader = con.sql(f"SELECT * FROM {table} ORDER BY post_id").to_arrow_reader(100_000)
+            with pa.OSFile(str(files[stage]), "wb") as sink, pa.ipc.new_file(sink, reader.schema) as out:
+                for part in reader:
+                    out.write_batch(part)
+    return files
+
+
+def end_to_end(csv_path: Path, sizes: list[int], workers: list[int], code: Path | None, writer: bool = False) -> None:
     """Text, then classify, at each size and worker count; one line each, the speed-up vs the
-    first worker count."""
+    first worker count. `writer`: then each stage again with the most workers and its work done in
+    advance (`run_stage`'s `canned`), and what that leaves for more cores than this machine has."""
     # `env` execs python with another checkout first on the path; the measured tree is the same.
     prefix = ["env", f"PYTHONPATH={code}"] if code else []
     print(f"end to end into DuckDB ({'pipeline from ' + str(code) if code else 'this checkout'}), "
@@ -208,23 +289,65 @@ def end_to_end(csv_path: Path, sizes: list[int], workers: list[int], code: Path 
             measure([*prefix, sys.executable, __file__, "--build", str(posts), "--questions", str(n),
                      "--csv", str(csv_path)])
             first: dict[str, float] = {}
+            rates: dict[tuple[str, int], float] = {}
+            db = Path(tmp) / "run.duckdb"
             for count in workers:
-                db = Path(tmp) / "run.duckdb"
                 shutil.copyfile(posts, db)
                 for stage in ("text", "classify"):
-                    load = os.getloadavg()[0]
-                    seconds, peak, out, cpu, _ = measure([*prefix, sys.executable, __file__, "--stage", stage,
-                                                          "--db", str(db), "--workers", str(count)])
-                    result = json.loads(out.strip().splitlines()[-1])
-                    rate = result["n"] / seconds
+                    seconds, result, load = _stage(prefix, stage, db, count)
+                    rate = rates[(stage, count)] = result["n"] / seconds
                     first.setdefault(stage, rate)
                     ratio = f"  {rate / first[stage]:.2f}x workers={workers[0]}" if count != workers[0] else ""
-                    split = f"  CPU-s caller {result['caller_cpu']:.1f} + workers {result['workers_cpu']:.1f}"
                     print(f"  {n:>9,} questions  {stage:<8} workers={count}  {rate:>7,.0f} q/s wall  "
-                          f"{result['n'] / cpu:>7,.0f} per CPU-second  {seconds:7.1f} s  peak {peak / 2**20:5.0f} MB"
-                          f"{ratio}{split}  (load {load:.1f} -> {os.getloadavg()[0]:.1f})", flush=True)
-                db.unlink()
+                          f"{result['n'] / result['cpu']:>7,.0f} per CPU-second  {seconds:7.1f} s  "
+                          f"peak {result['peak'] / 2**20:5.0f} MB{ratio}{_split(result)}  {load}", flush=True)
+            if writer and max(workers) > 1:
+                _writer(prefix, n, db, posts, Path(tmp), max(workers), rates)
+            db.unlink()
             posts.unlink()
+
+
+def _stage(prefix: list[str], stage: str, db: Path, count: int, results: Path | None = None) -> tuple[float, dict, str]:
+    """One stage in a process of its own, measured from outside: wall seconds, its figures, the load."""
+    load = os.getloadavg()[0]
+    env = ["env", f"{RESULTS_ENV}={results}"] if results else []
+    seconds, peak, out, cpu, _ = measure([*env, *prefix, sys.executable, __file__, "--stage", stage, "--db", str(db),
+                                          "--workers", str(count), *(["--writer"] if results else [])])
+    result = {**json.loads(out.strip().splitlines()[-1]), "peak": peak, "cpu": cpu}
+    return seconds, result, f"(load {load:.1f} -> {os.getloadavg()[0]:.1f})"
+
+
+def _split(result: dict) -> str:
+    return (f"  CPU-s caller {result['caller_cpu']:.1f} (main thread {result['writer_thread_cpu']:.1f})"
+            f" + workers {result['workers_cpu']:.1f}")
+
+
+# Core counts the writer's pace is projected to (issue 14 asks for 8 and 32).
+PROJECTED_CORES = (8, 32)
+
+
+def _writer(prefix: list[str], n: int, db: Path, posts: Path, tmp: Path, count: int,
+            rates: dict[tuple[str, int], float]) -> None:
+    """Each stage with `count` worker processes that hand back the stage's own results, saved from
+    the run before (`canned_text`, `canned_label`): the writer reads, hands out and inserts the same
+    rows as in a real run, and nothing else works. Its pace bounds the stage on any number of cores;
+    below it, a stage on N cores goes at most N times its pace per core at `count` workers."""
+    files = save_results(db, tmp)
+    shutil.copyfile(posts, db)
+    for stage in ("text", "classify"):
+        seconds, result, load = _stage(prefix, stage, db, count, files[stage])
+        pace = result["n"] / seconds
+        per_core = rates[(stage, count)] / count
+        projected = ", ".join(f"{cores} cores at most {min(cores * per_core, pace):,.0f} q/s"
+                              f" ({'the writer' if cores * per_core > pace else 'the cores'})"
+                              for cores in PROJECTED_CORES)
+        # Its peak counts the saved file's pages each worker has mapped: not a figure of the stage.
+        print(f"  {n:>9,} questions  {stage:<8} writer alone, workers={count} handing back saved results: "
+              f"{pace:>7,.0f} q/s wall  {seconds:7.1f} s  peak {result['peak'] / 2**20:5.0f} MB with the saved "
+              f"file mapped{_split(result)}  "
+              f"{load}\n      -> {projected} (per core as at workers={count}: {per_core:,.0f} q/s)", flush=True)
+    for path in files.values():
+        path.unlink()
 
 
 def child(method: str, csv_path: Path, n: int) -> None:
@@ -315,6 +438,9 @@ def main() -> None:
     parser.add_argument("--unique-bodies", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--stage", choices=["text", "classify"], help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--writer", action="store_true",
+                        help="after each size, each stage again with the most --workers and the work done in "
+                             "advance: the one writer's pace, and what it leaves for 8 and 32 cores")
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     parser.add_argument("--child", choices=["baseline", "stackmine", "end-to-end"])
     parser.add_argument("--ceiling", type=int, default=50_000,
@@ -330,7 +456,7 @@ def main() -> None:
         build_posts(args.build, args.csv, args.questions, args.unique_bodies)
         return
     if args.stage:
-        run_stage(args.stage, args.db, args.workers[0])
+        run_stage(args.stage, args.db, args.workers[0], args.writer)
         return
     if args.against:
         print(f"{args.questions:,} questions from {args.csv.name} (repeated); this checkout against {args.against}, "
@@ -342,7 +468,7 @@ def main() -> None:
     if args.sizes and args.ceiling and max(args.workers) > 1:
         ceiling(args.csv, args.ceiling, max(args.workers))
     if args.sizes:
-        end_to_end(args.csv, args.sizes, args.workers, args.code)
+        end_to_end(args.csv, args.sizes, args.workers, args.code, args.writer)
 
 
 def one_core(args: argparse.Namespace) -> None:

@@ -1,0 +1,61 @@
+"""bench/classify.py --writer: its stand-ins for text's and classify's work hand back the stage's
+own saved rows for exactly the batch's questions, in the batch's order, even when the batch's ids
+are not consecutive and cross the saved file's record batches; otherwise the writer's pace would be
+measured on other rows than a real run writes. Not timed."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pyarrow as pa
+import pytest
+
+from tests.support import REPO
+
+
+def _bench_classify():
+    spec = importlib.util.spec_from_file_location("bench_classify", REPO / "bench" / "classify.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _saved(tmp_path, n: int, per_batch: int):
+    """An Arrow IPC file as save_results writes it: rows in post id order 1..n, several record batches."""
+    table = pa.table({"site": ["s"] * n, "post_id": list(range(1, n + 1)),
+                      "text": [f"text of {i}" for i in range(1, n + 1)]})
+    path = tmp_path / "question_text.arrow"
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
+        for part in table.to_batches(max_chunksize=per_batch):
+            out.write_batch(part)
+    return path
+
+
+def _posts_batch(ids: list[int]) -> pa.RecordBatch:
+    """A batch as the stage hands its workers: the post id is the third column."""
+    return pa.record_batch({"site": ["s"] * len(ids), "dump_key": [1] * len(ids), "id": ids,
+                            "body": ["" for _ in ids]})
+
+
+def test_canned_results_are_the_batchs_own_rows_in_its_order(tmp_path, monkeypatch) -> None:
+    bench = _bench_classify()
+    monkeypatch.setenv(bench.RESULTS_ENV, str(_saved(tmp_path, 25, per_batch=10)))
+    ids = [9, 10, 11, 12, 3, 21, 25, 1]  # across all three saved batches, not consecutive
+    for stand_in in (bench.canned_text, bench.canned_label):
+        bench._RESULTS.clear()
+        rows = stand_in(_posts_batch(ids))
+        assert rows.column("post_id").to_pylist() == ids
+        assert rows.column("text").to_pylist() == [f"text of {i}" for i in ids]
+        assert rows.schema.names == ["site", "post_id", "text"]
+
+
+def test_canned_results_refuse_posts_the_file_does_not_hold_in_id_order(tmp_path, monkeypatch) -> None:
+    bench = _bench_classify()
+    table = pa.table({"site": ["s"] * 3, "post_id": [1, 3, 2], "text": ["a", "c", "b"]})
+    path = tmp_path / "shuffled.arrow"
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
+        out.write_table(table)
+    monkeypatch.setenv(bench.RESULTS_ENV, str(path))
+    bench._RESULTS.clear()
+    with pytest.raises(SystemExit, match="do not hold posts 2..3"):
+        bench.canned_text(_posts_batch([2, 3]))
