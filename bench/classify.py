@@ -179,14 +179,14 @@ def build_posts(db: Path, csv_path: Path, n: int, unique: bool = False) -> None:
     con.close()
 
 
-def run_stage(stage: str, db: Path, workers: int, canned: bool = False) -> None:
+def run_stage(stage: str, db: Path, workers: int, writer_only: bool = False) -> None:
     """One stage on `db` in this process (what the parent measures); prints rows and notebook count.
 
-    `canned`: the stage's worker processes return results made in advance instead of parsing or
-    labelling (`canned_text`, `canned_label`), so what is left is the one writer's share (reading,
-    handing out, inserting): its wall time is about the fastest the stage can go on any number of
-    cores (on more cores than here its DuckDB threads and the pool's threads would not share them
-    with the worker processes, so somewhat faster)."""
+    `writer_only`: the stage's worker processes return results made in advance (`canned`) instead
+    of parsing or labelling, so what is left is the one writer's share (reading, handing out,
+    inserting): its wall time is about the fastest the stage can go on any number of cores (on more
+    cores than here its DuckDB threads and the pool's threads would not share them with the worker
+    processes, so somewhat faster)."""
     import pipeline.classify.classifier as labelling
     import pipeline.text.extract as text
     from pipeline.steps import connect
@@ -196,14 +196,13 @@ def run_stage(stage: str, db: Path, workers: int, canned: bool = False) -> None:
     options = {"workers": workers} if "workers" in inspect.signature(function).parameters else {}
     if workers > 1 and not options:
         raise SystemExit(f"{function.__module__} has no workers option")
-    if canned:
+    if writer_only:
         if workers < 2:
             raise SystemExit("--writer measures the stage with worker processes: give --workers 2 or more")
-        module, name, stand_in = (text, "text_batch", canned_text) if stage == "text" else \
-            (labelling, "label_batch", canned_label)
+        module, name = (text, "text_batch") if stage == "text" else (labelling, "label_batch")
         if not hasattr(module, name):
             raise SystemExit(f"{module.__name__} has no {name}: --writer needs this checkout's stages")
-        setattr(module, name, stand_in)  # the stage looks its work function up when it runs
+        setattr(module, name, canned)  # the stage looks its work function up when it runs
     con = connect(db)
     writer_started = time.thread_time()
     n = function(con, **options)
@@ -249,13 +248,9 @@ def _results_for(batch):
     return rows.to_batches()[0]
 
 
-def canned_text(batch):
-    """Stand-in for text's work in a worker process (--writer): the stage's own rows, saved before."""
-    return _results_for(batch)
-
-
-def canned_label(batch):
-    """Stand-in for classify's work in a worker process (--writer): the stage's own labels, saved before."""
+def canned(batch):
+    """Stand-in for text's or classify's work in a worker process (--writer): the stage's own rows
+    for this batch, saved from the run before (the file RESULTS_ENV names)."""
     return _results_for(batch)
 
 
@@ -278,7 +273,7 @@ def save_results(db: Path, folder: Path) -> dict[str, Path]:
 def end_to_end(csv_path: Path, sizes: list[int], workers: list[int], code: Path | None, writer: bool = False) -> None:
     """Text, then classify, at each size and worker count; one line each, the speed-up vs the
     first worker count. `writer`: then each stage again with the most workers and its work done in
-    advance (`run_stage`'s `canned`), and what that leaves for more cores than this machine has."""
+    advance (`run_stage`'s `writer_only`), and what that leaves for more cores than this machine has."""
     # `env` execs python with another checkout first on the path; the measured tree is the same.
     prefix = ["env", f"PYTHONPATH={code}"] if code else []
     print(f"end to end into DuckDB ({'pipeline from ' + str(code) if code else 'this checkout'}), "
@@ -329,7 +324,7 @@ PROJECTED_CORES = (8, 32)
 def _writer(prefix: list[str], n: int, db: Path, posts: Path, tmp: Path, count: int,
             rates: dict[tuple[str, int], float]) -> None:
     """Each stage with `count` worker processes that hand back the stage's own results, saved from
-    the run before (`canned_text`, `canned_label`): the writer reads, hands out and inserts the same
+    the run before (`canned`): the writer reads, hands out and inserts the same
     rows as in a real run, and nothing else works. Its pace bounds the stage on any number of cores;
     below it, a stage on N cores goes at most N times its pace per core at `count` workers."""
     files = save_results(db, tmp)

@@ -41,12 +41,12 @@ def test_canned_results_are_the_batchs_own_rows_in_its_order(tmp_path, monkeypat
     bench = _bench_classify()
     monkeypatch.setenv(bench.RESULTS_ENV, str(_saved(tmp_path, 25, per_batch=10)))
     ids = [9, 10, 11, 12, 3, 21, 25, 1]  # across all three saved batches, not consecutive
-    for stand_in in (bench.canned_text, bench.canned_label):
-        bench._RESULTS.clear()
-        rows = stand_in(_posts_batch(ids))
-        assert rows.column("post_id").to_pylist() == ids
-        assert rows.column("text").to_pylist() == [f"text of {i}" for i in ids]
-        assert rows.schema.names == ["site", "post_id", "text"]
+    rows = bench.canned(_posts_batch(ids))
+    assert rows.column("post_id").to_pylist() == ids
+    assert rows.column("text").to_pylist() == [f"text of {i}" for i in ids]
+    assert rows.schema.names == ["site", "post_id", "text"]
+    again = bench.canned(_posts_batch([25, 24]))  # the file is opened once per process, then reused
+    assert again.column("text").to_pylist() == ["text of 25", "text of 24"]
 
 
 def test_canned_results_refuse_posts_the_file_does_not_hold_in_id_order(tmp_path, monkeypatch) -> None:
@@ -56,6 +56,5 @@ def test_canned_results_refuse_posts_the_file_does_not_hold_in_id_order(tmp_path
     with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
         out.write_table(table)
     monkeypatch.setenv(bench.RESULTS_ENV, str(path))
-    bench._RESULTS.clear()
     with pytest.raises(SystemExit, match="do not hold posts 2..3"):
-        bench.canned_text(_posts_batch([2, 3]))
+        bench.canned(_posts_batch([2, 3]))
