@@ -20,11 +20,8 @@ def _bench_classify():
     return module
 
 
-def _saved(tmp_path, n: int, per_batch: int):
-    """An Arrow IPC file as save_results writes it: rows in post id order 1..n, several record batches."""
-    table = pa.table({"site": ["s"] * n, "post_id": list(range(1, n + 1)),
-                      "text": [f"text of {i}" for i in range(1, n + 1)]})
-    path = tmp_path / "question_text.arrow"
+def _saved(path, table: pa.Table, per_batch: int):
+    """An Arrow IPC file as save_results writes it, in record batches of `per_batch` rows."""
     with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
         for part in table.to_batches(max_chunksize=per_batch):
             out.write_batch(part)
@@ -39,7 +36,9 @@ def _posts_batch(ids: list[int]) -> pa.RecordBatch:
 
 def test_canned_results_are_the_batchs_own_rows_in_its_order(tmp_path, monkeypatch) -> None:
     bench = _bench_classify()
-    monkeypatch.setenv(bench.RESULTS_ENV, str(_saved(tmp_path, 25, per_batch=10)))
+    saved = list(range(1, 26))  # in post id order, as save_results writes them
+    table = pa.table({"site": ["s"] * 25, "post_id": saved, "text": [f"text of {i}" for i in saved]})
+    monkeypatch.setenv(bench.RESULTS_ENV, str(_saved(tmp_path / "question_text.arrow", table, per_batch=10)))
     ids = [9, 10, 11, 12, 3, 21, 25, 1]  # across all three saved batches, not consecutive
     rows = bench.canned(_posts_batch(ids))
     assert rows.column("post_id").to_pylist() == ids
@@ -52,9 +51,6 @@ def test_canned_results_are_the_batchs_own_rows_in_its_order(tmp_path, monkeypat
 def test_canned_results_refuse_posts_the_file_does_not_hold_in_id_order(tmp_path, monkeypatch) -> None:
     bench = _bench_classify()
     table = pa.table({"site": ["s"] * 3, "post_id": [1, 3, 2], "text": ["a", "c", "b"]})
-    path = tmp_path / "shuffled.arrow"
-    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
-        out.write_table(table)
-    monkeypatch.setenv(bench.RESULTS_ENV, str(path))
+    monkeypatch.setenv(bench.RESULTS_ENV, str(_saved(tmp_path / "shuffled.arrow", table, per_batch=3)))
     with pytest.raises(SystemExit, match="do not hold posts 2..3"):
         bench.canned(_posts_batch([2, 3]))
